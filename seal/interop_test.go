@@ -74,6 +74,9 @@ func TestInteropUserV4(t *testing.T) {
 	if err := s.VerifyMaker(); err != nil {
 		t.Fatalf("maker signature of ofdrw's V4 seal: %v", err)
 	}
+	if verifySM2(s.MakerCert, s.SignAlg, s.RawSealInfo, s.SignedValue) != nil {
+		t.Error("ofdrw's V4 maker signature is not over DER(SES_SealInfo)")
+	}
 	// The maker cert is ofdrw's SealBuilder certificate; the listed
 	// signer is its USER certificate; both are issued by its ROOT.
 	if string(s.MakerCertRaw) != string(readInteropCert(t, "SealBuilder.cert.pem").Raw) {
@@ -106,6 +109,10 @@ func TestInteropUserV1(t *testing.T) {
 	}
 	if err := s.VerifyMaker(); err != nil {
 		t.Fatalf("maker signature of ofdrw's V1 seal: %v", err)
+	}
+	// V1 signs SEQUENCE{sealInfo, cert, alg}, not SES_SealInfo alone.
+	if verifySM2(s.MakerCert, s.SignAlg, s.makerSeqInput(), s.SignedValue) != nil || verifySM2(s.MakerCert, s.SignAlg, s.RawSealInfo, s.SignedValue) == nil {
+		t.Error("V1 maker signature input is not SEQUENCE{sealInfo, cert, alg}")
 	}
 	wantReason(t, s.CheckValidity(interopNow), report.SealInvalid)
 }

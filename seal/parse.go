@@ -360,9 +360,8 @@ func parseExtDataList(list cryptobyte.String, what string) ([]ExtData, error) {
 		}
 		var e cryptobyte.String
 		var d ExtData
-		if !list.ReadASN1(&e, cbasn1.SEQUENCE) ||
-			!e.ReadASN1ObjectIdentifier(&d.ID) ||
-			!e.ReadOptionalASN1Boolean(&d.Critical, cbasn1.BOOLEAN, false) ||
+		if !list.ReadASN1(&e, cbasn1.SEQUENCE) || !e.ReadASN1ObjectIdentifier(&d.ID) ||
+			(e.PeekASN1Tag(cbasn1.BOOLEAN) && !e.ReadASN1Boolean(&d.Critical)) ||
 			!e.ReadASN1Bytes(&d.Value, cbasn1.OCTET_STRING) || !e.Empty() {
 			return nil, malformed(what + " ExtData")
 		}
