@@ -8,12 +8,10 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/subtle"
-	"crypto/x509/pkix"
 	"encoding/asn1"
 	"errors"
 	"fmt"
 	"hash"
-	"math/big"
 	"sort"
 	"time"
 
@@ -35,7 +33,6 @@ import (
 var (
 	oidData              = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 1}
 	oidSignedData        = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 2}
-	oidSMData            = asn1.ObjectIdentifier{1, 2, 156, 10197, 6, 1, 4, 2, 1}
 	oidSMSignedData      = asn1.ObjectIdentifier{1, 2, 156, 10197, 6, 1, 4, 2, 2}
 	oidAttrContentType   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 3}
 	oidAttrMessageDigest = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 4}
@@ -47,7 +44,6 @@ var (
 	oidSHA256            = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 1}
 	oidSHA384            = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 2}
 	oidSHA512            = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 3}
-	oidRSA               = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 1}
 	oidECPublicKey       = asn1.ObjectIdentifier{1, 2, 840, 10045, 2, 1}
 )
 
@@ -154,7 +150,11 @@ type cmsInfo struct {
 	SigningTime time.Time
 	digestOID   asn1.ObjectIdentifier
 	newHash     func() hash.Hash
-	verify      func(digest []byte) error // checks messageDigest and the signature
+	// checkDigest compares the digest of the byte ranges with the signed
+	// messageDigest (nil without signed attributes); checkSig checks the
+	// signature (over the signed attributes, or the digest without them).
+	checkDigest func(digest []byte) error
+	checkSig    func(digest []byte) error
 	sm2NoAttrs  bool
 }
 
@@ -305,18 +305,19 @@ func parseCMS(contents []byte) (*cmsInfo, error) {
 		return nil
 	}
 	if signedAttrs != nil {
-		info.verify = func(digest []byte) error {
+		info.checkDigest = func(digest []byte) error {
 			if subtle.ConstantTimeCompare(digest, mdAttr) != 1 {
-				return report.Errorf(report.HashFailure, "pdf: the %s of the signed byte ranges does not match the signature's messageDigest", hname)
+				return report.Errorf(report.HashFailure, "pdf: the %s of the signed byte ranges does not match the signature's messageDigest: the document was altered", hname)
 			}
-			return checkSig(signedAttrs)
+			return nil
 		}
+		info.checkSig = func([]byte) error { return checkSig(signedAttrs) }
 		return info, nil
 	}
 	// No signed attributes: the signature is over the content. For RSA and
 	// ECDSA the digest suffices; SM2 needs SM3(Z_A || M), which Verify
 	// computes while streaming (see sm2ZA).
-	info.verify = func(digest []byte) error {
+	info.checkSig = func(digest []byte) error {
 		switch k := pub.(type) {
 		case *ecdsa.PublicKey:
 			if isSM2 {
@@ -415,7 +416,3 @@ func oidBytes(oid asn1.ObjectIdentifier) []byte {
 	return b
 }
 
-var _ = pkix.AlgorithmIdentifier{}
-var _ = big.NewInt
-var _ = oidRSA
-var _ = oidSMData

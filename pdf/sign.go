@@ -15,7 +15,13 @@ import (
 	"github.com/emmansun/gmsm/sm2"
 	"github.com/emmansun/gmsm/sm3"
 	"github.com/emmansun/gmsm/smx509"
+
+	"github.com/zhengxin/zhengxin/seal"
 )
+
+// sesPropertyInfo is TBS_Sign.propertyInfo of the SES signatures we write:
+// what the dataHash protects.
+const sesPropertyInfo = "PDF /ByteRange (SM3)"
 
 // Format says what /Contents holds.
 type Format int
@@ -52,12 +58,6 @@ type Appearance struct {
 	Rect Rect
 }
 
-// SESSignFunc makes a GB/T 38540 SES_Signature over dataHash (SM3 of the
-// signed byte ranges) with the seal sealDER, signed by signer whose
-// certificate is cert, at time at. Package seal provides one; it is a
-// function here so that pdf does not depend on seal.
-type SESSignFunc func(sealDER []byte, signer crypto.Signer, cert *smx509.Certificate, dataHash []byte, propertyInfo string, at time.Time) ([]byte, error)
-
 // SignOptions say who signs and how the signature looks.
 type SignOptions struct {
 	Signer crypto.Signer        // an SM2 key (*sm2.PrivateKey)
@@ -72,8 +72,7 @@ type SignOptions struct {
 	Appearance *Appearance // nil: an invisible signature on page 1
 
 	Format  Format
-	SESSeal []byte      // Format SES: the DER SESeal
-	SESSign SESSignFunc // Format SES: makes the SES_Signature
+	SESSeal []byte // Format SES: the seal (DER SESeal, version 4) listing Cert
 }
 
 // ErrEncrypted is returned for encrypted PDFs, which this package neither
@@ -125,8 +124,8 @@ func Sign(in io.ReaderAt, size int64, out io.Writer, opts SignOptions) (err erro
 	if !sm2.IsSM2PublicKey(opts.Signer.Public()) {
 		return errors.New("pdf: the signer's key is not an SM2 key")
 	}
-	if opts.Format == SES && (opts.SESSign == nil || len(opts.SESSeal) == 0) {
-		return errors.New("pdf: Format SES needs SESSeal and SESSign (seal's signer)")
+	if opts.Format == SES && len(opts.SESSeal) == 0 {
+		return errors.New("pdf: Format SES needs SignOptions.SESSeal, the seal to stamp with")
 	}
 	at := opts.Time
 	if at.IsZero() {
@@ -175,7 +174,7 @@ func Sign(in io.ReaderAt, size int64, out io.Writer, opts SignOptions) (err erro
 	case CMS:
 		sig, err = buildCMS(digest, opts.Signer, opts.Cert, opts.Chain, at)
 	case SES:
-		sig, err = opts.SESSign(opts.SESSeal, opts.Signer, opts.Cert, digest, "PDF ByteRange", at)
+		sig, err = seal.Sign(opts.SESSeal, opts.Cert, opts.Signer, digest, sesPropertyInfo, at)
 	default:
 		err = fmt.Errorf("pdf: unknown signature format %d", opts.Format)
 	}
