@@ -287,7 +287,10 @@ func (b *builder) extend(chain []*smx509.Certificate) []*smx509.Certificate {
 			continue
 		}
 		if err := b.p.checkLink(c, parent); err != nil {
-			if b.sigFailure == nil {
+			// Only a candidate confirmed by key identifier makes a bad
+			// signature a forgery; one matched on the name alone may just
+			// be another CA with the same name.
+			if b.sigFailure == nil && len(c.AuthorityKeyId) > 0 && bytes.Equal(c.AuthorityKeyId, parent.SubjectKeyId) {
 				b.sigFailure = err
 			}
 			continue

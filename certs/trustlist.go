@@ -2,6 +2,7 @@ package certs
 
 import (
 	"bytes"
+	"crypto/ecdsa"
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
@@ -108,7 +109,7 @@ func SignTrustList(tl *TrustList, signer *smx509.Certificate, key *sm2.PrivateKe
 	if signer == nil || key == nil {
 		return nil, errors.New("certs: a trust list needs its signer's certificate and key")
 	}
-	if pk, ok := signer.PublicKey.(interface{ Equal(any) bool }); !ok || !pk.Equal(&key.PublicKey) {
+	if pk, ok := signer.PublicKey.(*ecdsa.PublicKey); !ok || !pk.Equal(&key.PublicKey) {
 		return nil, fmt.Errorf("certs: the key given does not belong to trust-list signer %s", describeCert(signer))
 	}
 	if !tl.NextUpdate.After(tl.IssuedAt) {
