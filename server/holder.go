@@ -1,0 +1,180 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+)
+
+type claimRequest struct {
+	Code string `json:"code"`
+}
+
+type claimResponse struct {
+	License *License `json:"license"`
+	// Token is a new holder API token, returned once, when the caller had
+	// none. The wallet keeps it to list its licenses and usage records.
+	Token string `json:"token,omitempty"`
+}
+
+// claim takes a license into a wallet with the one-time code the issuing
+// agency gave the holder. Anonymous callers get a new holder token bound to
+// the license's holder ID; a holder token must already be that holder's.
+func (s *Server) claim(w http.ResponseWriter, r *http.Request) {
+	p := PrincipalFrom(r.Context())
+	if p != nil && p.Role != RoleHolder {
+		writeProblem(w, r, probForbidden, "只有持证人可以领取证照。", "Only holders claim licenses.")
+		return
+	}
+	var req claimRequest
+	if !decodeJSON(w, r, &req) {
+		return
+	}
+	code := normalizeClaimCode(req.Code)
+	if len(code) != 16 {
+		writeProblem(w, r, probValidation, "领取码应为 16 位字母数字（可含短横线）。", "A claim code has 16 letters and digits (dashes allowed).")
+		return
+	}
+	c, err := s.store.RedeemClaim(r.Context(), claimHash(code), s.now().UTC())
+	if errors.Is(err, ErrNotFound) {
+		writeProblem(w, r, probNotFound, "领取码无效、已使用或已过期。", "The claim code is unknown, used or expired.")
+		return
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	if p != nil && !strings.EqualFold(p.HolderID, c.HolderID) {
+		// The code is spent either way: a code leaked to someone else
+		// must not stay usable.
+		writeProblem(w, r, probNotFound, "领取码无效、已使用或已过期。", "The claim code is unknown, used or expired.")
+		return
+	}
+	l, err := s.store.GetLicense(r.Context(), c.LicenseID)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	resp := claimResponse{License: l}
+	if p == nil {
+		secret, hash := NewTokenSecret()
+		t := &Token{ID: randomID(8), Hash: hash, Name: "wallet", Role: RoleHolder, HolderID: strings.ToUpper(c.HolderID), CreatedAt: s.now().UTC()}
+		if err := s.store.CreateToken(r.Context(), t); err != nil {
+			s.internal(w, r, err)
+			return
+		}
+		resp.Token = secret
+	}
+	s.audit(r, "license.claim", l.Agency, l.ID, "holder="+MaskID(l.HolderID))
+	writeJSON(w, http.StatusOK, resp)
+}
+
+func (s *Server) holderLicenses(w http.ResponseWriter, r *http.Request) {
+	p := PrincipalFrom(r.Context())
+	if p.HolderID == "" {
+		writeProblem(w, r, probForbidden, "此令牌未绑定持证人。", "This token is not bound to a holder.")
+		return
+	}
+	cursor, limit, ok := pageParams(w, r)
+	if !ok {
+		return
+	}
+	items, next, err := s.store.ListLicenses(r.Context(), LicenseFilter{HolderID: strings.ToUpper(p.HolderID), Cursor: cursor, Limit: limit})
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	if items == nil {
+		items = []*License{}
+	}
+	writeJSON(w, http.StatusOK, pageOf[*License]{Items: items, NextCursor: next})
+}
+
+func (s *Server) holderUsage(w http.ResponseWriter, r *http.Request) {
+	p := PrincipalFrom(r.Context())
+	if p.HolderID == "" {
+		writeProblem(w, r, probForbidden, "此令牌未绑定持证人。", "This token is not bound to a holder.")
+		return
+	}
+	s.listUsage(w, r, UsageFilter{HolderID: strings.ToUpper(p.HolderID)})
+}
+
+func (s *Server) licenseUsage(w http.ResponseWriter, r *http.Request) {
+	l, ok := s.license(w, r)
+	if !ok {
+		return
+	}
+	s.listUsage(w, r, UsageFilter{LicenseID: l.ID})
+}
+
+func (s *Server) listUsage(w http.ResponseWriter, r *http.Request, f UsageFilter) {
+	var ok bool
+	if f.Cursor, f.Limit, ok = pageParams(w, r); !ok {
+		return
+	}
+	items, next, err := s.store.ListUsage(r.Context(), f)
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	if items == nil {
+		items = []*Usage{}
+	}
+	writeJSON(w, http.StatusOK, pageOf[*Usage]{Items: items, NextCursor: next})
+}
+
+type usageRequest struct {
+	LicenseID   string `json:"license_id"`
+	ServiceItem string `json:"service_item"`
+	Purpose     string `json:"purpose,omitempty"`
+	Verdict     string `json:"verdict"`
+}
+
+// addUsage records that a counter used a license (用证记录), normally right
+// after verifying the holder's QR. The holder sees it in the wallet.
+func (s *Server) addUsage(w http.ResponseWriter, r *http.Request) {
+	var req usageRequest
+	if !decodeJSON(w, r, &req) {
+		return
+	}
+	var fe []FieldError
+	if req.LicenseID == "" {
+		fe = append(fe, FieldError{"license_id", "须填写证照标识。", "required."})
+	}
+	if strings.TrimSpace(req.ServiceItem) == "" || len(req.ServiceItem) > 300 {
+		fe = append(fe, FieldError{"service_item", "须填写办理事项（不超过 300 字节）。", "the service item is required (at most 300 bytes)."})
+	}
+	if len(req.Purpose) > 500 {
+		fe = append(fe, FieldError{"purpose", "用途不超过 500 字节。", "at most 500 bytes."})
+	}
+	switch req.Verdict {
+	case "PASSED", "FAILED", "INDETERMINATE":
+	default:
+		fe = append(fe, FieldError{"verdict", "须为 PASSED、FAILED 或 INDETERMINATE。", "must be PASSED, FAILED or INDETERMINATE."})
+	}
+	if fe != nil {
+		sendProblem(w, &Problem{Type: ProblemTypePrefix + probValidation.code, Title: bilingual(probValidation.title),
+			Status: 422, Code: probValidation.code, Instance: r.URL.Path, Message: probValidation.title, Errors: fe})
+		return
+	}
+	l, err := s.store.GetLicense(r.Context(), req.LicenseID)
+	if errors.Is(err, ErrNotFound) {
+		writeProblem(w, r, probNotFound, "证照不存在。", "No such license.")
+		return
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	p := PrincipalFrom(r.Context())
+	u := &Usage{ID: randomID(12), LicenseID: l.ID, HolderID: strings.ToUpper(l.HolderID), Agency: l.Agency,
+		Counter: strings.TrimPrefix(p.Agency+"/"+p.Name, "/"), ServiceItem: req.ServiceItem, Purpose: req.Purpose,
+		Verdict: req.Verdict, At: s.now().UTC().Truncate(time.Second)}
+	if err := s.store.AddUsage(r.Context(), u); err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	s.audit(r, "usage.record", l.Agency, l.ID, "service="+req.ServiceItem+" verdict="+req.Verdict)
+	writeJSON(w, http.StatusCreated, u)
+}
