@@ -1,0 +1,339 @@
+package license
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+	"reflect"
+
+	"github.com/emmansun/gmsm/sm2"
+	"github.com/emmansun/gmsm/sm3"
+	"github.com/fxamacker/cbor/v2"
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+
+	"github.com/zhengxin/zhengxin/verify/report"
+)
+
+// COSE algorithm and curve identifiers. SM2 has no IANA COSE registration,
+// so Zhengxin takes the first value of the private-use ranges of the COSE
+// Algorithms and COSE Elliptic Curves registries (values below -65536,
+// RFC 9052 §16.4 / RFC 8152 §16.4).
+const (
+	// AlgSM2SM3 is SM2 signature with SM3 (GB/T 32918.2, GB/T 32905), Z_A
+	// computed with the default user ID "1234567812345678", over the raw
+	// COSE ToBeSigned bytes; the signature is r||s, 32 bytes each,
+	// big-endian, as COSE encodes ECDSA (RFC 9053 §2.1).
+	AlgSM2SM3 int64 = -65537
+	// AlgES256 is ECDSA P-256 with SHA-256 (RFC 9053), accepted for holder
+	// device keys (WebCrypto non-extractable keys cannot do SM2).
+	AlgES256 int64 = -7
+
+	// CrvSM2 is the SM2 curve (sm2p256v1) in a COSE_Key.
+	CrvSM2 int64 = -65537
+	// CrvP256 is NIST P-256 (RFC 9053).
+	CrvP256 int64 = 1
+)
+
+// KIDOf returns the key identifier of a signer certificate: the first 8
+// bytes of SM3 over its DER encoding.
+func KIDOf(certDER []byte) []byte {
+	h := sm3.Sum(certDER)
+	return h[:8]
+}
+
+var (
+	encMode cbor.EncMode
+	decMode cbor.DecMode
+)
+
+func init() {
+	var err error
+	encMode, err = cbor.CoreDetEncOptions().EncMode()
+	if err != nil {
+		panic(err)
+	}
+	decMode, err = cbor.DecOptions{
+		DupMapKey:         cbor.DupMapKeyEnforcedAPF,
+		IndefLength:       cbor.IndefLengthForbidden,
+		TagsMd:            cbor.TagsForbidden,
+		MaxNestedLevels:   8,
+		MaxArrayElements:  64,
+		MaxMapPairs:       64,
+		IntDec:            cbor.IntDecConvertSignedOrFail,
+		UTF8:              cbor.UTF8RejectInvalid,
+		ExtraReturnErrors: cbor.ExtraDecErrorUnknownField,
+		DefaultMapType:    reflect.TypeOf(map[int64]any{}),
+	}.DecMode()
+	if err != nil {
+		panic(err)
+	}
+}
+
+func formatErr(format string, a ...any) error {
+	return report.Errorf(report.FormatFailure, "license: "+format, a...)
+}
+
+// appendHead appends a CBOR head of major type m with argument n.
+func appendHead(b []byte, m byte, n uint64) []byte {
+	m <<= 5
+	switch {
+	case n < 24:
+		return append(b, m|byte(n))
+	case n < 1<<8:
+		return append(b, m|24, byte(n))
+	case n < 1<<16:
+		return append(b, m|25, byte(n>>8), byte(n))
+	case n < 1<<32:
+		return append(b, m|26, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
+	}
+	return append(b, m|27, byte(n>>56), byte(n>>48), byte(n>>40), byte(n>>32), byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
+}
+
+func appendInt(b []byte, v int64) []byte {
+	if v < 0 {
+		return appendHead(b, 1, uint64(-1-v))
+	}
+	return appendHead(b, 0, uint64(v))
+}
+
+func appendBytes(b []byte, v []byte) []byte { return append(appendHead(b, 2, uint64(len(v))), v...) }
+func appendText(b []byte, v string) []byte  { return append(appendHead(b, 3, uint64(len(v))), v...) }
+
+// sigStructure returns the COSE ToBeSigned bytes of RFC 9052 §4.4:
+// ["Signature1", body_protected, external_aad = h”, payload].
+func sigStructure(protected, payload []byte) []byte {
+	b := make([]byte, 0, 24+len(protected)+len(payload))
+	b = append(b, 0x84)
+	b = appendText(b, "Signature1")
+	b = appendBytes(b, protected)
+	b = appendBytes(b, nil)
+	return appendBytes(b, payload)
+}
+
+// protectedHeader encodes {1: alg, 4: kid} (kid omitted when empty) in
+// deterministic CBOR.
+func protectedHeader(alg int64, kid []byte) []byte {
+	n := uint64(1)
+	if len(kid) > 0 {
+		n = 2
+	}
+	b := appendHead(nil, 5, n)
+	b = appendInt(append(b, 0x01), alg)
+	if len(kid) > 0 {
+		b = appendBytes(append(b, 0x04), kid)
+	}
+	return b
+}
+
+type header struct {
+	Alg int64  `cbor:"1,keyasint"`
+	KID []byte `cbor:"4,keyasint,omitempty"`
+}
+
+func parseProtected(b []byte) (header, error) {
+	var h header
+	if err := decMode.Unmarshal(b, &h); err != nil {
+		return h, formatErr("malformed protected header: %v", err)
+	}
+	if len(h.KID) > 16 {
+		return h, formatErr("kid longer than 16 bytes")
+	}
+	return h, nil
+}
+
+// coseSign1 is COSE_Sign1 (RFC 9052 §4.2) without its tag 18:
+// [protected: bstr, unprotected: {}, payload: bstr / nil, signature: bstr].
+type coseSign1 struct {
+	_           struct{} `cbor:",toarray"`
+	Protected   []byte
+	Unprotected cbor.RawMessage
+	Payload     []byte
+	Signature   []byte
+}
+
+const coseSign1Tag = 0xd2 // CBOR tag 18, one byte
+
+func (c *coseSign1) marshal() []byte {
+	b := []byte{coseSign1Tag, 0x84}
+	b = appendBytes(b, c.Protected)
+	b = append(b, 0xa0)
+	if c.Payload == nil {
+		b = append(b, 0xf6)
+	} else {
+		b = appendBytes(b, c.Payload)
+	}
+	return appendBytes(b, c.Signature)
+}
+
+func parseCOSESign1(b []byte) (*coseSign1, error) {
+	if len(b) < 1 || b[0] != coseSign1Tag {
+		return nil, formatErr("not a tagged COSE_Sign1 (tag 18)")
+	}
+	var c coseSign1
+	if err := decMode.Unmarshal(b[1:], &c); err != nil {
+		return nil, formatErr("malformed COSE_Sign1: %v", err)
+	}
+	if len(c.Unprotected) != 1 || c.Unprotected[0] != 0xa0 {
+		return nil, formatErr("COSE_Sign1 unprotected header must be empty")
+	}
+	if len(c.Signature) != 64 {
+		return nil, report.Errorf(report.FormatFailure, "license: signature must be 64 bytes r||s, is %d", len(c.Signature))
+	}
+	return &c, nil
+}
+
+// signSM2 signs msg with SM2/SM3 (Z_A with the default user ID) and
+// returns r||s.
+func signSM2(rand io.Reader, priv *sm2.PrivateKey, msg []byte) ([]byte, error) {
+	der, err := priv.Sign(rand, msg, sm2.DefaultSM2SignerOpts)
+	if err != nil {
+		return nil, fmt.Errorf("license: sm2 sign: %w", err)
+	}
+	return derToRS(der)
+}
+
+// derToRS converts an ASN.1 SEQUENCE{r, s} signature to 64-byte r||s.
+func derToRS(der []byte) ([]byte, error) {
+	var ri, si big.Int
+	in := cryptobyte.String(der)
+	var body cryptobyte.String
+	if !in.ReadASN1(&body, cbasn1.SEQUENCE) || !in.Empty() ||
+		!body.ReadASN1Integer(&ri) || !body.ReadASN1Integer(&si) || !body.Empty() ||
+		ri.Sign() <= 0 || si.Sign() <= 0 || ri.BitLen() > 256 || si.BitLen() > 256 {
+		return nil, errors.New("license: malformed signature from signer")
+	}
+	out := make([]byte, 64)
+	ri.FillBytes(out[:32])
+	si.FillBytes(out[32:])
+	return out, nil
+}
+
+func rsToDER(rs []byte) []byte {
+	var b cryptobyte.Builder
+	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		b.AddASN1BigInt(new(big.Int).SetBytes(rs[:32]))
+		b.AddASN1BigInt(new(big.Int).SetBytes(rs[32:]))
+	})
+	return b.BytesOrPanic()
+}
+
+// verifySig checks a 64-byte r||s signature of alg over msg.
+func verifySig(alg int64, pub *ecdsa.PublicKey, msg, rs []byte) bool {
+	if len(rs) != 64 || pub == nil {
+		return false
+	}
+	switch alg {
+	case AlgSM2SM3:
+		return sm2.IsSM2PublicKey(pub) && sm2.VerifyASN1WithSM2(pub, nil, msg, rsToDER(rs))
+	case AlgES256:
+		if pub.Curve != elliptic.P256() {
+			return false
+		}
+		h := sha256.Sum256(msg)
+		return ecdsa.VerifyASN1(pub, h[:], rsToDER(rs))
+	}
+	return false
+}
+
+// signWith signs msg with a crypto.Signer holding an SM2 or P-256 key and
+// returns the COSE algorithm and r||s.
+func signWith(rand io.Reader, s crypto.Signer, msg []byte) (int64, []byte, error) {
+	pub, ok := s.Public().(*ecdsa.PublicKey)
+	if !ok {
+		return 0, nil, errors.New("license: device key must be SM2 or ECDSA P-256")
+	}
+	var der []byte
+	var err error
+	var alg int64
+	switch {
+	case sm2.IsSM2PublicKey(pub):
+		alg = AlgSM2SM3
+		der, err = s.Sign(rand, msg, sm2.DefaultSM2SignerOpts)
+	case pub.Curve == elliptic.P256():
+		alg = AlgES256
+		h := sha256.Sum256(msg)
+		der, err = s.Sign(rand, h[:], crypto.SHA256)
+	default:
+		return 0, nil, errors.New("license: device key must be SM2 or ECDSA P-256")
+	}
+	if err != nil {
+		return 0, nil, fmt.Errorf("license: device sign: %w", err)
+	}
+	rs, err := derToRS(der)
+	return alg, rs, err
+}
+
+// coseKey encodes an SM2 or P-256 public key as a deterministic COSE_Key
+// {1: 2 (EC2), -1: crv, -2: x, -3: y}.
+func coseKey(pub *ecdsa.PublicKey) ([]byte, error) {
+	var crv int64
+	switch {
+	case sm2.IsSM2PublicKey(pub):
+		crv = CrvSM2
+	case pub.Curve == elliptic.P256():
+		crv = CrvP256
+	default:
+		return nil, errors.New("license: holder key must be SM2 or ECDSA P-256")
+	}
+	b := []byte{0xa4, 0x01, 0x02, 0x20}
+	b = appendInt(b, crv)
+	x, y := make([]byte, 32), make([]byte, 32)
+	pub.X.FillBytes(x)
+	pub.Y.FillBytes(y)
+	b = appendBytes(append(b, 0x21), x)
+	return appendBytes(append(b, 0x22), y), nil
+}
+
+type coseKeyWire struct {
+	Kty int64  `cbor:"1,keyasint"`
+	Crv int64  `cbor:"-1,keyasint"`
+	X   []byte `cbor:"-2,keyasint"`
+	Y   []byte `cbor:"-3,keyasint"`
+}
+
+func parseCOSEKey(b []byte) (*ecdsa.PublicKey, error) {
+	var k coseKeyWire
+	if err := decMode.Unmarshal(b, &k); err != nil {
+		return nil, formatErr("malformed holder COSE_Key: %v", err)
+	}
+	if k.Kty != 2 || len(k.X) != 32 || len(k.Y) != 32 {
+		return nil, formatErr("holder COSE_Key must be EC2 with 32-byte x and y")
+	}
+	raw := append(append([]byte{4}, k.X...), k.Y...)
+	switch k.Crv {
+	case CrvSM2:
+		pub, err := sm2.NewPublicKey(raw)
+		if err != nil {
+			return nil, formatErr("holder key is not on the SM2 curve")
+		}
+		return pub, nil
+	case CrvP256:
+		x, y := new(big.Int).SetBytes(k.X), new(big.Int).SetBytes(k.Y)
+		if !elliptic.P256().IsOnCurve(x, y) {
+			return nil, formatErr("holder key is not on P-256")
+		}
+		return &ecdsa.PublicKey{Curve: elliptic.P256(), X: x, Y: y}, nil
+	}
+	return nil, report.Errorf(report.UnsupportedAlgorithm, "license: holder key curve %d is not supported", k.Crv)
+}
+
+// Thumbprint returns the confirmation (cnf) value binding a holder device
+// key into a license: the first 16 bytes of SM3 over its COSE_Key.
+func Thumbprint(pub crypto.PublicKey) ([]byte, error) {
+	ec, ok := pub.(*ecdsa.PublicKey)
+	if !ok {
+		return nil, errors.New("license: holder key must be SM2 or ECDSA P-256")
+	}
+	k, err := coseKey(ec)
+	if err != nil {
+		return nil, err
+	}
+	h := sm3.Sum(k)
+	return h[:16], nil
+}

@@ -1,0 +1,613 @@
+package license
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/emmansun/gmsm/sm2"
+	"github.com/emmansun/gmsm/sm3"
+	"github.com/emmansun/gmsm/sm4"
+	"github.com/emmansun/gmsm/smx509"
+	"github.com/fxamacker/cbor/v2"
+
+	"github.com/zhengxin/zhengxin/verify/report"
+)
+
+// claims is the signed payload of a license (see docs/formats.md, CDDL
+// "claims"). Keys are small integers; dates are day numbers.
+type claims struct {
+	Type        uint64            `cbor:"1,keyasint"`
+	Issuer      string            `cbor:"2,keyasint"`
+	Serial      string            `cbor:"3,keyasint"`
+	Version     uint64            `cbor:"4,keyasint"`
+	Issued      int64             `cbor:"5,keyasint"`
+	ValidFrom   *int64            `cbor:"6,keyasint,omitempty"`
+	ValidTo     *int64            `cbor:"7,keyasint,omitempty"`
+	SignedAt    int64             `cbor:"8,keyasint"`
+	StatusList  string            `cbor:"9,keyasint,omitempty"`
+	StatusIndex *uint64           `cbor:"10,keyasint,omitempty"`
+	CNF         []byte            `cbor:"11,keyasint,omitempty"`
+	Digests     map[uint64][]byte `cbor:"12,keyasint,omitempty"`
+}
+
+const (
+	saltSize   = 16
+	digestSize = 16
+	maxSerial  = 40
+)
+
+// License is an e-license: its signed claims and the field values known to
+// this copy (all of them in the holder's copy and the static QR, the
+// disclosed ones in a presentation).
+type License struct {
+	Type        *Type
+	Issuer      string // 证照颁发机构代码 (USCC)
+	Serial      string
+	Version     int
+	IssueDate   Date
+	ValidFrom   Date  // equals IssueDate unless the type has valid_from
+	ValidTo     *Date // nil: open-ended (长期)
+	SignedAt    time.Time
+	StatusList  string // "" when the license is on no status list
+	StatusIndex uint64
+	// HolderKey is the cnf claim: the thumbprint of the holder's device
+	// key (see Thumbprint), nil when the license is not holder-bound.
+	HolderKey []byte
+	KID       []byte
+	Alg       int64
+
+	c         claims
+	values    map[uint64]any
+	salts     map[uint64][]byte
+	master    []byte
+	protected []byte
+	payload   []byte
+	signature []byte
+}
+
+// Identifier returns the GB/T 36904 identifier of the license.
+func (l *License) Identifier() Identifier {
+	return Identifier{TypeCode: l.Type.TypeCode, Issuer: l.Issuer, Serial: l.Serial, Version: l.Version}
+}
+
+// ID returns the identifier as text, with its check character.
+func (l *License) ID() string { return l.Identifier().String() }
+
+// FieldValue is one known field of a license.
+type FieldValue struct {
+	Field *Field
+	Value any // string, int64, or nil for an open-ended end date
+}
+
+// Text is the value in the text form Issue accepts.
+func (v FieldValue) Text() string { return v.Field.Format(v.Value) }
+
+// Fields returns the known fields (core dates included) in type order.
+func (l *License) Fields() []FieldValue {
+	var out []FieldValue
+	for _, f := range l.Type.Fields {
+		switch f.Key {
+		case "issue_date":
+			out = append(out, FieldValue{f, int64(l.IssueDate)})
+		case "valid_from":
+			out = append(out, FieldValue{f, int64(l.ValidFrom)})
+		case "valid_to":
+			if l.ValidTo != nil {
+				out = append(out, FieldValue{f, int64(*l.ValidTo)})
+			} else {
+				out = append(out, FieldValue{f, nil})
+			}
+		default:
+			if v, ok := l.values[f.Tag]; ok {
+				out = append(out, FieldValue{f, v})
+			}
+		}
+	}
+	return out
+}
+
+// Value returns the text form of a known field.
+func (l *License) Value(key string) (string, bool) {
+	for _, fv := range l.Fields() {
+		if fv.Field.Key == key {
+			return fv.Text(), true
+		}
+	}
+	return "", false
+}
+
+// Map returns the known fields as key -> text form (the input form of
+// Request.Fields).
+func (l *License) Map() map[string]string {
+	m := map[string]string{}
+	for _, fv := range l.Fields() {
+		if fv.Value != nil {
+			m[fv.Field.Key] = fv.Text()
+		}
+	}
+	return m
+}
+
+// Show writes the license for people, one field a line, Chinese first.
+func (l *License) Show(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s / %s\n", l.Type.ZH, l.Type.EN)
+	fmt.Fprintf(&b, "电子证照标识 / identifier: %s\n", l.ID())
+	for _, fv := range l.Fields() {
+		fmt.Fprintf(&b, "%s / %s: %s\n", fv.Field.ZH, fv.Field.EN, fv.Field.Display(fv.Value))
+	}
+	if l.StatusList != "" {
+		fmt.Fprintf(&b, "状态列表 / status list: %s #%d\n", l.StatusList, l.StatusIndex)
+	}
+	if l.HolderKey != nil {
+		fmt.Fprintf(&b, "持证人设备密钥 / holder device key: %X\n", l.HolderKey)
+	}
+	fmt.Fprintf(&b, "签名时间 / signed at: %s\n", l.SignedAt.In(ChinaTime).Format(time.RFC3339))
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func (l *License) String() string {
+	var b strings.Builder
+	l.Show(&b)
+	return b.String()
+}
+
+// fieldSalt derives the salt of field tag from the license's master salt:
+// SM4-encrypt, under the master salt as key, the block "zx-salt:" || tag as
+// 8 bytes big-endian. SM4 is a pseudo-random permutation, so revealing the
+// salts of some fields tells nothing about the master salt or the salts of
+// the others; and one block cipher call is far cheaper than an HMAC.
+func fieldSalts(master []byte, tags []uint64) (map[uint64][]byte, error) {
+	blk, err := sm4.NewCipher(master)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[uint64][]byte, len(tags))
+	buf := make([]byte, 16*len(tags))
+	for i, tag := range tags {
+		in := []byte("zx-salt:\x00\x00\x00\x00\x00\x00\x00\x00")
+		binary.BigEndian.PutUint64(in[8:], tag)
+		s := buf[i*16 : i*16+16]
+		blk.Encrypt(s, in)
+		out[tag] = s
+	}
+	return out, nil
+}
+
+// appendValue appends the CBOR encoding of a wire value.
+func appendValue(b []byte, v any) []byte {
+	switch v := v.(type) {
+	case string:
+		return appendText(b, v)
+	case int64:
+		return appendInt(b, v)
+	}
+	panic("license: bad wire value")
+}
+
+// fieldDigest is SM3([salt, tag, value])[:16], the commitment the signed
+// claims hold for one field.
+func fieldDigest(salt []byte, tag uint64, v any) []byte {
+	var arr [160]byte
+	b := append(arr[:0], 0x83)
+	b = appendBytes(b, salt)
+	b = appendHead(b, 0, tag)
+	b = appendValue(b, v)
+	h := sm3.Sum(b)
+	return h[:digestSize]
+}
+
+// Signer issues licenses for one agency with its license-signer key.
+type Signer struct {
+	key    *sm2.PrivateKey
+	kid    []byte
+	issuer string
+	// Rand is the randomness for salts and signatures; nil: crypto/rand.
+	Rand io.Reader
+	// Now is the signing clock; nil: time.Now.
+	Now func() time.Time
+}
+
+// NewSigner returns a Signer for the agency whose 统一社会信用代码 is
+// issuerCode, signing with key under certificate cert (whose public key
+// must be key's).
+func NewSigner(key *sm2.PrivateKey, cert *smx509.Certificate, issuerCode string) (*Signer, error) {
+	code, err := CheckUSCC(issuerCode)
+	if err != nil {
+		return nil, fmt.Errorf("license: issuer code: %w", err)
+	}
+	if cert == nil || !key.PublicKey.Equal(cert.PublicKey) {
+		return nil, errors.New("license: signer certificate does not match the signing key")
+	}
+	return &Signer{key: key, kid: KIDOf(cert.Raw), issuer: code}, nil
+}
+
+// NewSignerKID is NewSigner with the kid given directly (8 bytes).
+func NewSignerKID(key *sm2.PrivateKey, kid []byte, issuerCode string) (*Signer, error) {
+	code, err := CheckUSCC(issuerCode)
+	if err != nil {
+		return nil, fmt.Errorf("license: issuer code: %w", err)
+	}
+	if len(kid) == 0 || len(kid) > 16 {
+		return nil, errors.New("license: kid must be 1 to 16 bytes")
+	}
+	return &Signer{key: key, kid: bytes.Clone(kid), issuer: code}, nil
+}
+
+// Request is what an agency asks to issue.
+type Request struct {
+	// Type is a type key (business_license), Chinese name or number.
+	Type string
+	// Fields maps field keys to values in text form: dates 2006-01-02,
+	// codes by label or code, numbers as decimals (see docs/formats.md).
+	Fields map[string]string
+	// Serial is the 流水号 (digits and upper-case letters, at most 40);
+	// empty: 12 random characters.
+	Serial string
+	// Version is the 3-digit version, 1 for a first issue (0 means 1).
+	Version int
+	// StatusList and StatusIndex place the license on a status list.
+	StatusList  string
+	StatusIndex uint64
+	// HolderKey, if set, binds the license to the holder's device key
+	// (SM2 or ECDSA P-256): presentations must be signed by it.
+	HolderKey crypto.PublicKey
+}
+
+const serialAlphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY" // no I O Z S V: unambiguous when read aloud
+
+// Issue validates the request, assigns the identifier, salts every field,
+// signs, and returns the license (Marshal gives the bytes to store and hand
+// to the holder).
+func (s *Signer) Issue(req Request) (*License, error) {
+	t, err := LookupType(req.Type)
+	if err != nil {
+		return nil, err
+	}
+	vals, core, err := t.validate(req.Fields)
+	if err != nil {
+		return nil, err
+	}
+	rnd := s.Rand
+	if rnd == nil {
+		rnd = rand.Reader
+	}
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	c := claims{Type: t.Num, Issuer: s.issuer, Serial: req.Serial, Version: uint64(req.Version)}
+	if c.Version == 0 {
+		c.Version = 1
+	}
+	if c.Version > 999 {
+		return nil, errors.New("license: version must be 1 to 999")
+	}
+	var master [saltSize + 12]byte
+	if _, err := io.ReadFull(rnd, master[:]); err != nil {
+		return nil, fmt.Errorf("license: reading randomness: %w", err)
+	}
+	if c.Serial == "" {
+		b := make([]byte, 12)
+		for i, r := range master[saltSize:] {
+			b[i] = serialAlphabet[int(r)%len(serialAlphabet)]
+		}
+		c.Serial = string(b)
+	}
+	if err := checkIDPart(c.Serial, 1, "流水号 / serial", maxSerial); err != nil {
+		return nil, fmt.Errorf("license: serial: %w", err)
+	}
+	c.Issued = *core["issue_date"]
+	if v := core["valid_from"]; v != nil && *v != c.Issued {
+		c.ValidFrom = v
+	}
+	c.ValidTo = core["valid_to"]
+	c.SignedAt = now().Unix()
+	if req.StatusList != "" {
+		if len(req.StatusList) > 40 {
+			return nil, errors.New("license: status list id longer than 40 characters")
+		}
+		c.StatusList = req.StatusList
+		idx := req.StatusIndex
+		c.StatusIndex = &idx
+	}
+	if req.HolderKey != nil {
+		if c.CNF, err = Thumbprint(req.HolderKey); err != nil {
+			return nil, err
+		}
+	}
+	tags := make([]uint64, 0, len(vals))
+	for tag := range vals {
+		tags = append(tags, tag)
+	}
+	sort.Slice(tags, func(i, j int) bool { return tags[i] < tags[j] })
+	l := &License{c: c, values: vals, master: bytes.Clone(master[:saltSize]), Type: t}
+	if l.salts, err = fieldSalts(l.master, tags); err != nil {
+		return nil, err
+	}
+	l.c.Digests = make(map[uint64][]byte, len(tags))
+	for _, tag := range tags {
+		l.c.Digests[tag] = fieldDigest(l.salts[tag], tag, vals[tag])
+	}
+	l.protected = protectedHeader(AlgSM2SM3, s.kid)
+	if l.payload, err = encMode.Marshal(&l.c); err != nil {
+		return nil, fmt.Errorf("license: encoding claims: %w", err)
+	}
+	if l.signature, err = signSM2(rnd, s.key, sigStructure(l.protected, l.payload)); err != nil {
+		return nil, err
+	}
+	l.KID, l.Alg = s.kid, AlgSM2SM3
+	l.fillFromClaims()
+	return l, nil
+}
+
+func (l *License) fillFromClaims() {
+	c := &l.c
+	l.Issuer, l.Serial, l.Version = c.Issuer, c.Serial, int(c.Version)
+	l.IssueDate, l.ValidFrom = Date(c.Issued), Date(c.Issued)
+	if c.ValidFrom != nil {
+		l.ValidFrom = Date(*c.ValidFrom)
+	}
+	l.ValidTo = nil
+	if c.ValidTo != nil {
+		d := Date(*c.ValidTo)
+		l.ValidTo = &d
+	}
+	l.SignedAt = time.Unix(c.SignedAt, 0).UTC()
+	l.StatusList = c.StatusList
+	if c.StatusIndex != nil {
+		l.StatusIndex = *c.StatusIndex
+	}
+	l.HolderKey = c.CNF
+}
+
+// COSE returns the license's COSE_Sign1 (tagged, payload attached).
+func (l *License) COSE() []byte {
+	return (&coseSign1{Protected: l.protected, Payload: l.payload, Signature: l.signature}).marshal()
+}
+
+// holderCopy is the wallet form: [COSE_Sign1, master salt, {tag: value}].
+type holderCopy struct {
+	_      struct{} `cbor:",toarray"`
+	COSE   cbor.RawMessage
+	Master []byte
+	Values map[uint64]cbor.RawMessage
+}
+
+// Marshal returns the holder's copy of the license: everything needed to
+// show it, print its QR and make presentations. Keep it private: its master
+// salt lets whoever holds it disclose any field.
+func (l *License) Marshal() []byte {
+	if l.master == nil {
+		panic("license: Marshal of a license without its master salt (parsed from a presentation)")
+	}
+	b := []byte{0x83}
+	b = append(b, l.COSE()...)
+	b = appendBytes(b, l.master)
+	b = appendValues(b, l.values)
+	return b
+}
+
+func appendValues(b []byte, vals map[uint64]any) []byte {
+	tags := make([]uint64, 0, len(vals))
+	for t := range vals {
+		tags = append(tags, t)
+	}
+	sort.Slice(tags, func(i, j int) bool { return tags[i] < tags[j] })
+	b = appendHead(b, 5, uint64(len(tags)))
+	for _, t := range tags {
+		b = appendHead(b, 0, t)
+		b = appendValue(b, vals[t])
+	}
+	return b
+}
+
+// decodeValues decodes {tag: value} against the type's schema.
+func decodeValues(t *Type, raw map[uint64]cbor.RawMessage) (map[uint64]any, error) {
+	out := make(map[uint64]any, len(raw))
+	for tag, r := range raw {
+		f := t.FieldByTag(tag)
+		if f == nil {
+			return nil, formatErr("field tag %d is not defined for %s", tag, t.Key)
+		}
+		var v any
+		var err error
+		if f.Kind == KindText {
+			var s string
+			err = decMode.Unmarshal(r, &s)
+			v = s
+		} else {
+			var n int64
+			err = decMode.Unmarshal(r, &n)
+			v = n
+		}
+		if err != nil {
+			return nil, formatErr("field %s: %v", f.Key, err)
+		}
+		if err := f.checkWire(v); err != nil {
+			return nil, report.Errorf(report.FormatFailure, "%v", err)
+		}
+		out[tag] = v
+	}
+	return out, nil
+}
+
+// decodeClaims parses and checks the claims against the catalogue.
+func decodeClaims(b []byte, c *claims) (*Type, error) {
+	if err := decMode.Unmarshal(b, c); err != nil {
+		return nil, formatErr("malformed claims: %v", err)
+	}
+	return checkClaims(c)
+}
+
+func checkClaims(c *claims) (*Type, error) {
+	t := typeByNum[c.Type]
+	if t == nil {
+		return nil, formatErr("unknown license type %d", c.Type)
+	}
+	if _, err := CheckUSCC(c.Issuer); err != nil || c.Issuer != strings.ToUpper(c.Issuer) {
+		return nil, formatErr("issuer code is not a valid USCC")
+	}
+	if err := checkIDPart(c.Serial, 1, "serial", maxSerial); err != nil {
+		return nil, formatErr("bad serial")
+	}
+	if c.Version == 0 || c.Version > 999 || len(c.StatusList) > 40 || len(c.CNF) != 0 && len(c.CNF) != 16 {
+		return nil, formatErr("claims out of range")
+	}
+	for tag, d := range c.Digests {
+		if t.FieldByTag(tag) == nil || len(d) != digestSize {
+			return nil, formatErr("bad digest for tag %d", tag)
+		}
+	}
+	if (c.StatusIndex != nil) != (c.StatusList != "") {
+		return nil, formatErr("status list id and index go together")
+	}
+	return t, nil
+}
+
+// ParseLicense parses the holder's copy made by Marshal and checks every
+// field against its digest. It does not verify the issuer's signature (see
+// VerifySignature and package verify).
+func ParseLicense(b []byte) (*License, error) {
+	if len(b) > maxCBOR {
+		return nil, formatErr("license larger than %d bytes", maxCBOR)
+	}
+	var h holderCopy
+	if err := decMode.Unmarshal(b, &h); err != nil {
+		return nil, formatErr("malformed holder copy: %v", err)
+	}
+	l, err := parseSigned(h.COSE)
+	if err != nil {
+		return nil, err
+	}
+	if len(h.Master) != saltSize {
+		return nil, formatErr("master salt must be %d bytes", saltSize)
+	}
+	l.master = h.Master
+	if l.values, err = decodeValues(l.Type, h.Values); err != nil {
+		return nil, err
+	}
+	if len(l.values) != len(l.c.Digests) {
+		return nil, report.Errorf(report.HashFailure, "license: holder copy has %d field values for %d digests", len(l.values), len(l.c.Digests))
+	}
+	if l.salts, err = fieldSalts(l.master, sortedTags(l.values)); err != nil {
+		return nil, err
+	}
+	if err := l.checkDigests(); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+func sortedTags[V any](m map[uint64]V) []uint64 {
+	tags := make([]uint64, 0, len(m))
+	for t := range m {
+		tags = append(tags, t)
+	}
+	sort.Slice(tags, func(i, j int) bool { return tags[i] < tags[j] })
+	return tags
+}
+
+// parseSigned parses a tagged COSE_Sign1 carrying claims.
+func parseSigned(b []byte) (*License, error) {
+	cs, err := parseCOSESign1(b)
+	if err != nil {
+		return nil, err
+	}
+	if cs.Payload == nil {
+		return nil, formatErr("COSE_Sign1 payload missing")
+	}
+	l := &License{protected: cs.Protected, payload: cs.Payload, signature: cs.Signature}
+	if err := l.readHeader(); err != nil {
+		return nil, err
+	}
+	if l.Type, err = decodeClaims(cs.Payload, &l.c); err != nil {
+		return nil, err
+	}
+	l.fillFromClaims()
+	return l, nil
+}
+
+func (l *License) readHeader() error {
+	h, err := parseProtected(l.protected)
+	if err != nil {
+		return err
+	}
+	l.Alg, l.KID = h.Alg, h.KID
+	return nil
+}
+
+// checkDigests checks every known value against its signed digest.
+func (l *License) checkDigests() error {
+	for tag, v := range l.values {
+		d, ok := l.c.Digests[tag]
+		if !ok {
+			return report.Errorf(report.HashFailure, "license: field %s has no signed digest", l.Type.FieldByTag(tag).Key)
+		}
+		if subtle.ConstantTimeCompare(d, fieldDigest(l.salts[tag], tag, v)) != 1 {
+			return report.Errorf(report.HashFailure, "license: field %s does not match its signed digest", l.Type.FieldByTag(tag).Key)
+		}
+	}
+	return nil
+}
+
+// VerifySignature checks the issuer's signature with the signer
+// certificate's public key. Errors carry report reasons
+// (UNSUPPORTED_ALGORITHM, SIG_CRYPTO_FAILURE).
+func (l *License) VerifySignature(pub crypto.PublicKey) error {
+	if l.Alg != AlgSM2SM3 {
+		return report.Errorf(report.UnsupportedAlgorithm, "license: signature algorithm %d is not SM2-with-SM3 (%d)", l.Alg, AlgSM2SM3)
+	}
+	ec, ok := pub.(*ecdsa.PublicKey)
+	if !ok || !sm2.IsSM2PublicKey(ec) {
+		return report.Errorf(report.UnsupportedAlgorithm, "license: signer certificate key is not SM2")
+	}
+	if !verifySig(AlgSM2SM3, ec, sigStructure(l.protected, l.payload), l.signature) {
+		return report.Errorf(report.SigCryptoFailure, "license: issuer signature does not verify")
+	}
+	return nil
+}
+
+// Digest identifies this signed license in a presentation: SM3 over its
+// tagged COSE_Sign1.
+func (l *License) Digest() []byte {
+	h := sm3.Sum(l.COSE())
+	return h[:]
+}
+
+// Subject is the disclosed content for a verification report: stable keys
+// plus labels (see docs/formats.md, "Report subject").
+func (l *License) Subject() map[string]any {
+	fields := map[string]any{}
+	for _, fv := range l.Fields() {
+		fields[fv.Field.Key] = map[string]any{
+			"label":    fv.Field.ZH,
+			"label_en": fv.Field.EN,
+			"value":    fv.Text(),
+			"display":  fv.Field.Display(fv.Value),
+		}
+	}
+	s := map[string]any{
+		"id":           l.ID(),
+		"type":         l.Type.Key,
+		"type_name":    l.Type.ZH,
+		"issuer_code":  l.Issuer,
+		"fields":       fields,
+		"holder_bound": l.HolderKey != nil,
+	}
+	if l.StatusList != "" {
+		s["status_list"], s["status_index"] = l.StatusList, l.StatusIndex
+	}
+	return s
+}

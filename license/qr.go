@@ -1,0 +1,222 @@
+package license
+
+import (
+	"bytes"
+	"compress/zlib"
+	"errors"
+	"io"
+	"strings"
+	"sync"
+
+	"github.com/fxamacker/cbor/v2"
+
+	"github.com/zhengxin/zhengxin/verify/report"
+)
+
+// QR payload prefixes. The prefix names the format version; a verifier
+// refuses any other rather than guessing.
+const (
+	PrefixLicense      = "ZX1:"  // static license QR
+	PrefixPresentation = "ZXP1:" // holder-bound presentation QR
+)
+
+const (
+	// MaxQRText is the most characters a QR code holds in alphanumeric
+	// mode (version 40, level L); longer input is refused before decoding.
+	MaxQRText = 4296
+	// maxCBOR bounds decompression: no payload inflates beyond it
+	// (zip-bomb safe: reading stops at maxCBOR+1 bytes).
+	maxCBOR = 8192
+)
+
+var (
+	zwPool = sync.Pool{New: func() any {
+		w, err := zlib.NewWriterLevelDict(io.Discard, zlib.BestCompression, []byte(zlibDict))
+		if err != nil {
+			panic(err)
+		}
+		return w
+	}}
+	zrPool sync.Pool // io.ReadCloser implementing zlib.Resetter
+)
+
+// compress zlib-compresses b with the preset dictionary, reusing writers.
+func compress(b []byte) []byte {
+	var out bytes.Buffer
+	w := zwPool.Get().(*zlib.Writer)
+	w.Reset(&out)
+	w.Write(b)
+	w.Close()
+	zwPool.Put(w)
+	return out.Bytes()
+}
+
+// decompress inflates a zlib stream made with or without the preset
+// dictionary, refusing output above maxCBOR bytes.
+func decompress(b []byte) ([]byte, error) {
+	var zr io.ReadCloser
+	if v := zrPool.Get(); v != nil {
+		zr = v.(io.ReadCloser)
+		if err := zr.(zlib.Resetter).Reset(bytes.NewReader(b), []byte(zlibDict)); err != nil {
+			return nil, formatErr("zlib: %v", err)
+		}
+	} else {
+		var err error
+		if zr, err = zlib.NewReaderDict(bytes.NewReader(b), []byte(zlibDict)); err != nil {
+			return nil, formatErr("zlib: %v", err)
+		}
+	}
+	defer zrPool.Put(zr)
+	out, err := io.ReadAll(io.LimitReader(zr, maxCBOR+1))
+	if err != nil {
+		return nil, formatErr("zlib: %v", err)
+	}
+	if len(out) > maxCBOR {
+		return nil, formatErr("payload inflates beyond %d bytes", maxCBOR)
+	}
+	return out, nil
+}
+
+// unwrapQR checks the prefix and size, and undoes Base45 and zlib.
+func unwrapQR(text, prefix string) ([]byte, error) {
+	if len(text) > MaxQRText+len(prefix) {
+		return nil, formatErr("QR text longer than %d characters", MaxQRText)
+	}
+	if !strings.HasPrefix(text, prefix) {
+		return nil, formatErr("QR text does not start with %s", prefix)
+	}
+	z, err := Base45Decode(text[len(prefix):])
+	if err != nil {
+		return nil, report.Errorf(report.FormatFailure, "%v", err)
+	}
+	if len(z) == 0 {
+		return nil, formatErr("empty QR payload")
+	}
+	return decompress(z)
+}
+
+func wrapQR(prefix string, body []byte) string {
+	return prefix + Base45Encode(compress(body))
+}
+
+// staticQR is the body of a "ZX1:" license QR:
+// [COSE_Sign1 with detached payload, claims without digests (key 12),
+// master salt, {tag: value}, {tag: digest} of fields left out].
+type staticQR struct {
+	_       struct{} `cbor:",toarray"`
+	COSE    cbor.RawMessage
+	Claims  cbor.RawMessage
+	Master  []byte
+	Values  map[uint64]cbor.RawMessage
+	Omitted map[uint64][]byte
+}
+
+// QRText returns the static license QR payload: every field in clear
+// except those named in omit (which travel as their digests only), with
+// the master salt so that a verifier can recompute each field's digest,
+// rebuild the signed claims and check the signature.
+//
+// The static QR proves what the license says but not who shows it (it can
+// be copied); holder-bound presentations (MakePresentation) prove both.
+func (l *License) QRText(omit ...string) (string, error) {
+	if l.master == nil {
+		return "", errors.New("license: only the holder's copy can make a static QR")
+	}
+	vals := map[uint64]any{}
+	omitted := map[uint64][]byte{}
+	skip := map[uint64]bool{}
+	for _, k := range omit {
+		f := l.Type.Field(k)
+		if f == nil || f.Core() {
+			return "", errors.New("license: cannot omit " + k + ": not a selectively disclosable field of " + l.Type.Key)
+		}
+		skip[f.Tag] = true
+	}
+	for tag, v := range l.values {
+		if skip[tag] {
+			omitted[tag] = l.c.Digests[tag]
+		} else {
+			vals[tag] = v
+		}
+	}
+	c := l.c
+	c.Digests = nil
+	cb, err := encMode.Marshal(&c)
+	if err != nil {
+		return "", err
+	}
+	b := []byte{0x85}
+	b = append(b, (&coseSign1{Protected: l.protected, Signature: l.signature}).marshal()...)
+	b = append(b, cb...)
+	b = appendBytes(b, l.master)
+	b = appendValues(b, vals)
+	b = appendHead(b, 5, uint64(len(omitted)))
+	for _, tag := range sortedTags(omitted) {
+		b = appendBytes(appendHead(b, 0, tag), omitted[tag])
+	}
+	return wrapQR(PrefixLicense, b), nil
+}
+
+// ParseQR decodes a static license QR payload ("ZX1:..."): it recomputes
+// every field's digest from the master salt and rebuilds the signed claims,
+// so VerifySignature can then check the issuer's signature. Errors carry
+// report reasons (FORMAT_FAILURE).
+func ParseQR(text string) (*License, error) {
+	body, err := unwrapQR(text, PrefixLicense)
+	if err != nil {
+		return nil, err
+	}
+	var q staticQR
+	if err := decMode.Unmarshal(body, &q); err != nil {
+		return nil, formatErr("malformed license QR: %v", err)
+	}
+	cs, err := parseCOSESign1(q.COSE)
+	if err != nil {
+		return nil, err
+	}
+	if cs.Payload != nil {
+		return nil, formatErr("license QR carries a COSE payload; it must be detached")
+	}
+	if len(q.Master) != saltSize {
+		return nil, formatErr("master salt must be %d bytes", saltSize)
+	}
+	l := &License{protected: cs.Protected, signature: cs.Signature, master: q.Master}
+	if err := l.readHeader(); err != nil {
+		return nil, err
+	}
+	if err := decMode.Unmarshal(q.Claims, &l.c); err != nil {
+		return nil, formatErr("malformed claims: %v", err)
+	}
+	if l.c.Digests != nil {
+		return nil, formatErr("license QR claims must not carry digests")
+	}
+	if l.Type, err = checkClaims(&l.c); err != nil {
+		return nil, err
+	}
+	if l.values, err = decodeValues(l.Type, q.Values); err != nil {
+		return nil, err
+	}
+	if l.salts, err = fieldSalts(l.master, sortedTags(l.values)); err != nil {
+		return nil, err
+	}
+	l.c.Digests = make(map[uint64][]byte, len(l.values)+len(q.Omitted))
+	for tag, v := range l.values {
+		l.c.Digests[tag] = fieldDigest(l.salts[tag], tag, v)
+	}
+	for tag, d := range q.Omitted {
+		if _, dup := l.c.Digests[tag]; dup || l.Type.FieldByTag(tag) == nil || len(d) != digestSize {
+			return nil, formatErr("bad omitted digest for tag %d", tag)
+		}
+		l.c.Digests[tag] = d
+	}
+	if len(l.c.Digests) == 0 {
+		l.c.Digests = nil
+	}
+	if l.payload, err = encMode.Marshal(&l.c); err != nil {
+		return nil, formatErr("claims: %v", err)
+	}
+	l.fillFromClaims()
+	// The holder copy's master salt stays: a static QR reveals everything
+	// anyway, and keeping it lets a wallet import a license from its QR.
+	return l, nil
+}

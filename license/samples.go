@@ -1,0 +1,78 @@
+package license
+
+// SampleRequests returns one realistic request per shipped type, for demos
+// (zhengxin init --demo), documentation and tests. The people and
+// companies are invented; the codes pass their check-digit rules.
+func SampleRequests() []Request {
+	return []Request{
+		{Type: "business_license", Serial: "20260000001", Fields: map[string]string{
+			"holder_id":          "91330106MA2B3C4D11",
+			"holder_name":        "杭州西湖云帆信息技术有限公司",
+			"enterprise_type":    "有限责任公司（自然人投资或控股）",
+			"legal_rep":          "王晓明",
+			"registered_capital": "500",
+			"established":        "2018-03-15",
+			"valid_from":         "2018-03-15",
+			"valid_to":           "长期",
+			"address":            "浙江省杭州市西湖区文三路398号东信大厦12层1201室",
+			"scope":              "一般项目：技术服务、技术开发、技术咨询、技术交流、技术转让、技术推广；软件开发；信息系统集成服务；数据处理和存储支持服务。（除依法须经批准的项目外，凭营业执照依法自主开展经营活动）",
+			"issuer_name":        "杭州市西湖区市场监督管理局",
+			"issue_date":         "2023-06-01",
+		}},
+		{Type: "food_business_permit", Serial: "20260000002", Fields: map[string]string{
+			"holder_name":   "杭州西湖味道餐饮管理有限公司",
+			"holder_id":     "91330106MA0002010J",
+			"legal_rep":     "李红",
+			"legal_rep_id":  "11010519491231002X",
+			"address":       "浙江省杭州市西湖区古墩路88号",
+			"premises":      "浙江省杭州市西湖区古墩路88号1楼101室",
+			"business_form": "餐饮服务经营者",
+			"items":         "热食类食品制售；冷食类食品制售；自制饮品制售",
+			"number":        "JY23301060012345",
+			"supervisor":    "西湖区市场监督管理局文新市场监督管理所",
+			"issuer_name":   "杭州市西湖区市场监督管理局",
+			"issue_date":    "2024-01-10",
+			"valid_to":      "2029-01-09",
+		}},
+		{Type: "driving_license", Serial: "20260000003", Fields: map[string]string{
+			"holder_name":   "张伟",
+			"holder_id":     "440524188001010014",
+			"sex":           "男",
+			"nationality":   "中国",
+			"address":       "广东省汕头市潮阳区棉城镇平和东路8号",
+			"birth_date":    "1880-01-01",
+			"first_issue":   "2015-07-20",
+			"vehicle_class": "C1",
+			"file_number":   "440500123456",
+			"valid_from":    "2021-07-20",
+			"valid_to":      "2031-07-20",
+			"issuer_name":   "广东省汕头市公安局交通警察支队",
+			"issue_date":    "2021-07-20",
+		}},
+		{Type: "marriage_certificate", Serial: "20260000004", Fields: map[string]string{
+			"holder_name": "李娜",
+			"holder_id":   "11010519491231002X",
+			"number":      "J110105-2020-001234",
+			"spouse_name": "张伟",
+			"spouse_id":   "440524188001010014",
+			"issuer_name": "北京市朝阳区民政局婚姻登记处",
+			"issue_date":  "2020-05-20",
+		}},
+		{Type: "real_estate_certificate", Serial: "20260000005", Fields: map[string]string{
+			"number":         "浙(2022)杭州市不动产权第0123456号",
+			"holder_name":    "李娜",
+			"holder_id_type": "公民身份号码",
+			"holder_id":      "11010519491231002X",
+			"co_ownership":   "单独所有",
+			"location":       "西湖区文一西路100号2幢1单元801室",
+			"unit_number":    "330106001001GB00001F00020081",
+			"right_type":     "国有建设用地使用权/房屋所有权",
+			"right_nature":   "出让/市场化商品房",
+			"use":            "城镇住宅用地/住宅",
+			"area":           "89.56",
+			"valid_to":       "2089-05-01",
+			"issuer_name":    "杭州市规划和自然资源局",
+			"issue_date":     "2022-09-01",
+		}},
+	}
+}
