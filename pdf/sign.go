@@ -23,6 +23,10 @@ import (
 // what the dataHash protects.
 const sesPropertyInfo = "PDF /ByteRange (SM3)"
 
+// sesSign makes the SES_Signature; tests replace it to build bad inputs
+// that seal.Sign rightly refuses to make.
+var sesSign = seal.Sign
+
 // Format says what /Contents holds.
 type Format int
 
@@ -86,10 +90,13 @@ func openReader(r io.ReaderAt, size int64) (rd *dpdf.Reader, err error) {
 		if p := recover(); p != nil {
 			rd, err = nil, fmt.Errorf("pdf: malformed PDF: %v", p)
 		}
+		if err != nil && looksEncrypted(r, size) {
+			rd, err = nil, ErrEncrypted
+		}
 	}()
 	rd, err = dpdf.NewReader(r, size)
 	if err != nil {
-		if errors.Is(err, dpdf.ErrInvalidPassword) || strings.Contains(err.Error(), "encrypt") {
+		if errors.Is(err, dpdf.ErrInvalidPassword) {
 			return nil, ErrEncrypted
 		}
 		return nil, fmt.Errorf("pdf: cannot read the PDF: %v", err)
@@ -98,6 +105,17 @@ func openReader(r io.ReaderAt, size int64) (rd *dpdf.Reader, err error) {
 		return nil, ErrEncrypted
 	}
 	return rd, nil
+}
+
+// looksEncrypted reports whether the last trailer (or xref stream
+// dictionary), near the end of the file, names an /Encrypt dictionary. It
+// is used when digitorus/pdf fails on a file, so that an encrypted file
+// gets a clear error rather than a parse error.
+func looksEncrypted(r io.ReaderAt, size int64) bool {
+	n := min(size, 64<<10)
+	b := make([]byte, n)
+	m, _ := r.ReadAt(b, size-n)
+	return bytes.Contains(b[:m], []byte("/Encrypt"))
 }
 
 // recovered converts a panic of digitorus/pdf into err.
@@ -174,7 +192,7 @@ func Sign(in io.ReaderAt, size int64, out io.Writer, opts SignOptions) (err erro
 	case CMS:
 		sig, err = buildCMS(digest, opts.Signer, opts.Cert, opts.Chain, at)
 	case SES:
-		sig, err = seal.Sign(opts.SESSeal, opts.Cert, opts.Signer, digest, sesPropertyInfo, at)
+		sig, err = sesSign(opts.SESSeal, opts.Cert, opts.Signer, digest, sesPropertyInfo, at)
 	default:
 		err = fmt.Errorf("pdf: unknown signature format %d", opts.Format)
 	}
