@@ -152,7 +152,7 @@ type Certificate struct {
 	NotBefore        time.Time
 	NotAfter         time.Time
 	DER              []byte
-	KID              []byte // 8 bytes
+	KID              []byte    // 8 bytes
 	RevokedAt        time.Time // zero: not revoked
 	RevocationReason string
 }

@@ -519,7 +519,7 @@ func testListLicenses(t *testing.T, s store.Store, _ func(string) error) {
 		{store.LicenseFilter{HolderIDNumber: lic("A1", 4).HolderIDNumber}, 1},
 		{store.LicenseFilter{Status: store.StatusSuspended}, 1},
 		{store.LicenseFilter{Status: store.StatusValid}, 25},
-		{store.LicenseFilter{Query: "张三1"}, 11}, // 1, 10..19
+		{store.LicenseFilter{Query: "张三1"}, 11},     // 1, 10..19
 		{store.LicenseFilter{Query: "no-00002"}, 5}, // case-insensitive on number: 20..24
 		{store.LicenseFilter{Query: "100%"}, 1},     // % is literal
 		{store.LicenseFilter{Query: "_1"}, 1},       // _ is literal
