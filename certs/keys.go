@@ -44,7 +44,7 @@ const KDFIterations = 100_000
 
 // maxKDFIterations bounds what a key file may ask for, so a crafted file
 // cannot make the reader spin for hours.
-const maxKDFIterations = 10_000_000
+var maxKDFIterations int64 = 10_000_000
 
 // maxPEMInput bounds every PEM/DER input this package parses.
 const maxPEMInput = 1 << 20
