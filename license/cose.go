@@ -4,6 +4,7 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
+	cryptorand "crypto/rand"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -49,7 +50,12 @@ func KIDOf(certDER []byte) []byte {
 
 var (
 	encMode cbor.EncMode
+	// decMode decodes everything signed or schema-bound: no tags, no
+	// indefinite lengths, no duplicate keys, bounded sizes.
 	decMode cbor.DecMode
+	// envDecMode decodes the unsigned envelopes whose elements hold tagged
+	// COSE_Sign1 structures (kept raw and checked by parseCOSESign1).
+	envDecMode cbor.DecMode
 )
 
 func init() {
@@ -58,7 +64,7 @@ func init() {
 	if err != nil {
 		panic(err)
 	}
-	decMode, err = cbor.DecOptions{
+	opts := cbor.DecOptions{
 		DupMapKey:         cbor.DupMapKeyEnforcedAPF,
 		IndefLength:       cbor.IndefLengthForbidden,
 		TagsMd:            cbor.TagsForbidden,
@@ -69,8 +75,12 @@ func init() {
 		UTF8:              cbor.UTF8RejectInvalid,
 		ExtraReturnErrors: cbor.ExtraDecErrorUnknownField,
 		DefaultMapType:    reflect.TypeOf(map[int64]any{}),
-	}.DecMode()
-	if err != nil {
+	}
+	if decMode, err = opts.DecMode(); err != nil {
+		panic(err)
+	}
+	opts.TagsMd = cbor.TagsAllowed
+	if envDecMode, err = opts.DecMode(); err != nil {
 		panic(err)
 	}
 }
@@ -244,6 +254,9 @@ func verifySig(alg int64, pub *ecdsa.PublicKey, msg, rs []byte) bool {
 // signWith signs msg with a crypto.Signer holding an SM2 or P-256 key and
 // returns the COSE algorithm and r||s.
 func signWith(rand io.Reader, s crypto.Signer, msg []byte) (int64, []byte, error) {
+	if rand == nil {
+		rand = cryptorand.Reader
+	}
 	pub, ok := s.Public().(*ecdsa.PublicKey)
 	if !ok {
 		return 0, nil, errors.New("license: device key must be SM2 or ECDSA P-256")

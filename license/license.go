@@ -484,7 +484,7 @@ func ParseLicense(b []byte) (*License, error) {
 		return nil, formatErr("license larger than %d bytes", maxCBOR)
 	}
 	var h holderCopy
-	if err := decMode.Unmarshal(b, &h); err != nil {
+	if err := envDecMode.Unmarshal(b, &h); err != nil {
 		return nil, formatErr("malformed holder copy: %v", err)
 	}
 	l, err := parseSigned(h.COSE)

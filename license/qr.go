@@ -167,7 +167,7 @@ func ParseQR(text string) (*License, error) {
 		return nil, err
 	}
 	var q staticQR
-	if err := decMode.Unmarshal(body, &q); err != nil {
+	if err := envDecMode.Unmarshal(body, &q); err != nil {
 		return nil, formatErr("malformed license QR: %v", err)
 	}
 	cs, err := parseCOSESign1(q.COSE)

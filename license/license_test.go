@@ -1,0 +1,292 @@
+package license
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"encoding/hex"
+	"errors"
+	"math/big"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emmansun/gmsm/sm2"
+	tjsm2 "github.com/tjfoc/gmsm/sm2"
+
+	"github.com/zhengxin/zhengxin/verify/report"
+)
+
+// The ToBeSigned bytes of the cose-wg Examples sign1-pass-01 (RFC 9052
+// appendix C.2.1): protected {1: -7}, no external AAD, payload "This is the
+// content.".
+func TestSigStructureCOSEWG(t *testing.T) {
+	want := "846A5369676E61747572653143A101264054546869732069732074686520636F6E74656E742E"
+	got := strings.ToUpper(hex.EncodeToString(sigStructure(protectedHeader(AlgES256, nil), []byte("This is the content."))))
+	if got != want {
+		t.Fatalf("Sig_structure\n got %s\nwant %s", got, want)
+	}
+}
+
+// The issuer signature must verify with an independent SM2 implementation
+// (tjfoc/gmsm) using the default user ID, proving Z_A and r||s are right.
+func TestSignatureInteropTjfoc(t *testing.T) {
+	s, cert := testSigner(t)
+	l := issueSample(t, s, "business_license", nil)
+	ec := cert.PublicKey.(*ecdsa.PublicKey)
+	tpub := &tjsm2.PublicKey{Curve: tjsm2.P256Sm2(), X: ec.X, Y: ec.Y}
+	msg := sigStructure(l.protected, l.payload)
+	r, ss := new(big.Int).SetBytes(l.signature[:32]), new(big.Int).SetBytes(l.signature[32:])
+	if !tjsm2.Sm2Verify(tpub, msg, []byte("1234567812345678"), r, ss) {
+		t.Fatal("tjfoc/gmsm rejects the license signature")
+	}
+	msg[len(msg)-1] ^= 1
+	if tjsm2.Sm2Verify(tpub, msg, []byte("1234567812345678"), r, ss) {
+		t.Fatal("tjfoc/gmsm accepts a modified message")
+	}
+}
+
+func TestIssueRoundTrip(t *testing.T) {
+	s, cert := testSigner(t)
+	for _, req := range SampleRequests() {
+		l, err := s.Issue(req)
+		if err != nil {
+			t.Fatalf("%s: %v", req.Type, err)
+		}
+		if _, err := ParseIdentifier(l.ID()); err != nil {
+			t.Fatalf("%s: identifier %s: %v", req.Type, l.ID(), err)
+		}
+		// Every input field comes back in text form.
+		got := l.Map()
+		for k, v := range req.Fields {
+			f := l.Type.Field(k)
+			if f.Kind == KindDate && v == f.OpenEnded {
+				continue
+			}
+			if got[k] != v && !(f.Kind == KindNumber && strings.HasPrefix(got[k], v)) {
+				t.Errorf("%s: field %s = %q, want %q", req.Type, k, got[k], v)
+			}
+		}
+		p, err := ParseLicense(l.Marshal())
+		if err != nil {
+			t.Fatalf("%s: parse holder copy: %v", req.Type, err)
+		}
+		if err := p.VerifySignature(cert.PublicKey); err != nil {
+			t.Fatalf("%s: %v", req.Type, err)
+		}
+		text, err := l.QRText()
+		if err != nil {
+			t.Fatal(err)
+		}
+		q, err := ParseQR(text)
+		if err != nil {
+			t.Fatalf("%s: parse QR: %v", req.Type, err)
+		}
+		if err := q.VerifySignature(cert.PublicKey); err != nil {
+			t.Fatalf("%s: QR signature: %v", req.Type, err)
+		}
+		if q.ID() != l.ID() || q.String() != l.String() {
+			t.Errorf("%s: QR shows\n%s\nwant\n%s", req.Type, q, l)
+		}
+		// Omitting a field keeps the signature valid and hides the value.
+		omit := "holder_id"
+		text2, err := l.QRText(omit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q2, err := ParseQR(text2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := q2.VerifySignature(cert.PublicKey); err != nil {
+			t.Fatalf("%s: QR without %s: %v", req.Type, omit, err)
+		}
+		if _, ok := q2.Value(omit); ok {
+			t.Errorf("%s: omitted field shown", req.Type)
+		}
+	}
+}
+
+func TestQRTamper(t *testing.T) {
+	s, cert := testSigner(t)
+	l := issueSample(t, s, "business_license", nil)
+	// Change the legal representative inside the CBOR and re-wrap.
+	text, _ := l.QRText()
+	body, err := unwrapQR(text, PrefixLicense)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := bytes.Index(body, []byte("王晓明"))
+	copy(body[i:], "王晓亮")
+	q, err := ParseQR(wrapQR(PrefixLicense, body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := q.VerifySignature(cert.PublicKey); report.ReasonOf(err) != report.SigCryptoFailure {
+		t.Fatalf("tampered field: %v, want SIG_CRYPTO_FAILURE", err)
+	}
+}
+
+func TestValidationErrors(t *testing.T) {
+	s, _ := testSigner(t)
+	req := SampleRequests()[0]
+	req.Fields = map[string]string{}
+	for k, v := range SampleRequests()[0].Fields {
+		req.Fields[k] = v
+	}
+	req.Fields["holder_id"] = "91330106MA2B3C4D12"
+	req.Fields["established"] = "2018-02-30"
+	req.Fields["enterprise_type"] = "外星公司"
+	req.Fields["registered_capital"] = "5.123"
+	req.Fields["colour"] = "red"
+	delete(req.Fields, "legal_rep")
+	_, err := s.Issue(req)
+	var ve *ValidationError
+	if !errors.As(err, &ve) {
+		t.Fatalf("got %v, want a ValidationError", err)
+	}
+	want := map[string]string{
+		"holder_id":          "check character at position 18 should be 1 (GB 32100 MOD 31)",
+		"established":        "is not a date",
+		"enterprise_type":    "is not in the code list",
+		"registered_capital": "at most 2 decimals",
+		"colour":             "no such field",
+		"legal_rep":          "required",
+	}
+	for _, fe := range ve.Fields {
+		if w, ok := want[fe.Key]; !ok || !strings.Contains(fe.EN, w) || fe.ZH == "" {
+			t.Errorf("unexpected error for %s: %v", fe.Key, fe)
+		}
+		delete(want, fe.Key)
+	}
+	if len(want) != 0 {
+		t.Errorf("missing errors: %v (got %v)", want, err)
+	}
+	if !strings.Contains(err.Error(), "字段“统一社会信用代码”(holder_id)：第18位校验码应为1") {
+		t.Errorf("Chinese message missing: %v", err)
+	}
+	// Birth date must agree with the citizen ID.
+	req = SampleRequests()[2]
+	req.Fields["birth_date"] = "1980-01-01"
+	if _, err := s.Issue(req); err == nil || !strings.Contains(err.Error(), "does not match the birth date 1880-01-01") {
+		t.Errorf("birth date cross-check: %v", err)
+	}
+}
+
+func testDevice(t testing.TB, curve string) *sm2.PrivateKey {
+	return testKey(t, "device-"+curve)
+}
+
+func TestPresentation(t *testing.T) {
+	s, cert := testSigner(t)
+	dev := testDevice(t, "sm2")
+	l := issueSample(t, s, "food_business_permit", func(r *Request) { r.HolderKey = dev.Public() })
+	text, err := MakePresentationWith(l.Marshal(), dev, PresentOptions{Profile: "food_counter", Audience: "counter-1", Now: testNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := ParsePresentation(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.License.VerifySignature(cert.PublicKey); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.CheckDisclosures(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.CheckHolder(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.CheckFresh(testNow.Add(59*time.Second), 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.CheckFresh(testNow.Add(61*time.Second), 0); report.ReasonOf(err) != report.PresentationExpired {
+		t.Fatalf("late: %v", err)
+	}
+	if _, ok := p.License.Value("legal_rep_id"); ok {
+		t.Error("legal representative's ID disclosed at a food counter")
+	}
+	if v, _ := p.License.Value("holder_name"); v != "杭州西湖味道餐饮管理有限公司" {
+		t.Errorf("holder name %q", v)
+	}
+	if p.Audience != "counter-1" || len(p.Nonce) != 16 {
+		t.Errorf("audience %q nonce %x", p.Audience, p.Nonce)
+	}
+	t.Logf("presentation: %d chars, QR version %d-M", len(text), qrVersion(t, text))
+
+	// A P-256 device key (WebCrypto) works the same way.
+	pk, err := GenerateHolderKey(nil, "p256")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l2 := issueSample(t, s, "driving_license", func(r *Request) { r.HolderKey = pk.Public() })
+	text2, err := MakePresentation(l2.Marshal(), pk, []string{"holder_name", "vehicle_class"}, "", testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2, err := ParsePresentation(text2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p2.Alg != AlgES256 || p2.CheckHolder() != nil || p2.CheckDisclosures() != nil {
+		t.Fatalf("p256 presentation: alg %d holder %v", p2.Alg, p2.CheckHolder())
+	}
+	// Another device key cannot present this license.
+	other := testDevice(t, "other")
+	if _, err := MakePresentation(l.Marshal(), other, nil, "", testNow); err == nil {
+		t.Fatal("presentation with a foreign device key made")
+	}
+}
+
+func TestPresentationWrongSalt(t *testing.T) {
+	s, _ := testSigner(t)
+	dev := testDevice(t, "sm2")
+	l := issueSample(t, s, "business_license", func(r *Request) { r.HolderKey = dev.Public() })
+	// Disclose holder_name with the salt of another field: the device
+	// signs it (the holder is cheating), the issuer digest must not match.
+	d, err := NewDraft(l.Marshal(), dev.Public(), PresentOptions{Disclose: []string{"holder_name"}, Now: testNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.lic.salts[1] = l.salts[2]
+	_, sig, _ := signWith(nil, dev, d.ToBeSigned())
+	text, err := d.Finish(sig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := ParsePresentation(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.CheckDisclosures(); report.ReasonOf(err) != report.HashFailure {
+		t.Fatalf("wrong salt: %v, want HASH_FAILURE", err)
+	}
+}
+
+func TestHolderKeyPEM(t *testing.T) {
+	for _, curve := range []string{"sm2", "p256"} {
+		k, err := GenerateHolderKey(nil, curve)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := MarshalHolderKey(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k2, err := ParseHolderKey(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t1, _ := Thumbprint(k.Public())
+		t2, _ := Thumbprint(k2.Public())
+		pb, _ := MarshalHolderPublicKey(k.Public())
+		pub, err := ParseHolderPublicKey(pb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t3, _ := Thumbprint(pub)
+		if !bytes.Equal(t1, t2) || !bytes.Equal(t1, t3) {
+			t.Errorf("%s: thumbprints differ after PEM round trip", curve)
+		}
+	}
+}

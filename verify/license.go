@@ -1,0 +1,220 @@
+package verify
+
+import (
+	"context"
+	"encoding/asn1"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	"github.com/emmansun/gmsm/smx509"
+
+	"github.com/zhengxin/zhengxin/certs"
+	"github.com/zhengxin/zhengxin/license"
+	"github.com/zhengxin/zhengxin/verify/report"
+)
+
+// QR payload prefixes (docs/formats.md); Kind detects inputs by them.
+const (
+	licensePrefix      = license.PrefixLicense
+	presentationPrefix = license.PrefixPresentation
+)
+
+// LicenseSigningEKU is the extended key usage a license signer's
+// certificate must carry for its licenses and status lists to verify.
+var LicenseSigningEKU asn1.ObjectIdentifier = certs.OIDExtKeyUsageLicenseSigning
+
+// ClockSkew is how far a presentation's time may be off the verifier's
+// clock (either way) before it counts as expired or from the future.
+const ClockSkew = 10 * time.Second
+
+// Check names of license verification, in the order they run.
+const (
+	CheckFormat      = "format"
+	CheckAlgorithm   = "algorithm"
+	CheckSignerCert  = "signer-certificate"
+	CheckSignature   = "signature"
+	CheckChain       = "certificate-chain"
+	CheckIssuer      = "issuer-binding"
+	CheckValidity    = "license-validity"
+	CheckStatus      = "license-status"
+	CheckDisclosures = "disclosures"
+	CheckHolder      = "holder-binding"
+	CheckFreshness   = "freshness"
+	CheckAudience    = "audience"
+	CheckReplay      = "replay"
+)
+
+// VerifyLicenseQR verifies a static license QR payload ("ZX1:...") and
+// returns its report. A static QR proves what the license says, not who
+// shows it.
+func VerifyLicenseQR(ctx context.Context, payload string, opts Options) *report.Report {
+	r := &report.Report{Kind: report.KindLicenseQR, CheckedAt: opts.now().UTC()}
+	var sig report.Signature
+	l, err := license.ParseQR(payload)
+	sig.Add(CheckFormat, err, "")
+	if err == nil {
+		verifyLicense(ctx, r, &sig, l, opts)
+	}
+	r.Signatures = append(r.Signatures, sig)
+	r.Finish()
+	return r
+}
+
+// VerifyPresentationQR verifies a holder-bound presentation QR payload
+// ("ZXP1:..."): the issuer's license as VerifyLicenseQR does, then the
+// disclosed fields against their salted digests, the holder's device
+// signature and key binding, freshness, audience and replay.
+func VerifyPresentationQR(ctx context.Context, payload string, opts Options) *report.Report {
+	r := &report.Report{Kind: report.KindPresentationQR, CheckedAt: opts.now().UTC()}
+	var sig report.Signature
+	p, err := license.ParsePresentation(payload)
+	sig.Add(CheckFormat, err, "")
+	if err == nil && verifyLicense(ctx, r, &sig, p.License, opts) {
+		verifyHolder(ctx, &sig, p, opts)
+	}
+	r.Signatures = append(r.Signatures, sig)
+	r.Finish()
+	if r.Verdict != report.Passed {
+		// Do not show fields the holder's proof failed for.
+		if r.Reason == report.HashFailure || r.Reason == report.HolderBindingFailure {
+			r.Subject = nil
+		}
+	}
+	return r
+}
+
+// verifyLicense runs the issuer-side checks; it reports whether the
+// signature verified (so that later checks mean something).
+func verifyLicense(ctx context.Context, r *report.Report, sig *report.Signature, l *license.License, opts Options) bool {
+	sig.Algorithm = "SM2-with-SM3"
+	signedAt := l.SignedAt
+	sig.SignedAt = &signedAt
+	if l.Alg != license.AlgSM2SM3 {
+		sig.Add(CheckAlgorithm, report.Errorf(report.UnsupportedAlgorithm, "COSE algorithm %d is not SM2-with-SM3 (%d)", l.Alg, license.AlgSM2SM3), "")
+		return false
+	}
+	sig.Add(CheckAlgorithm, nil, fmt.Sprintf("COSE alg %d", l.Alg))
+	if opts.Trust == nil {
+		sig.Add(CheckSignerCert, report.Errorf(report.NoCertificateChainFound, "no trust list or certificates configured"), "")
+		return false
+	}
+	cert, err := opts.Trust.CertificateByKID(l.KID)
+	if err != nil {
+		if report.ReasonOf(err) == "" {
+			err = &report.Error{Reason: report.NoCertificateChainFound, Err: err}
+		}
+		sig.Add(CheckSignerCert, err, "kid "+hex.EncodeToString(l.KID)+": "+err.Error())
+		return false
+	}
+	sig.Signer = cert.Subject.String()
+	sig.Add(CheckSignerCert, nil, "kid "+hex.EncodeToString(l.KID))
+	if err := l.VerifySignature(cert.PublicKey); err != nil {
+		sig.Add(CheckSignature, err, "")
+		return false
+	}
+	sig.Add(CheckSignature, nil, "")
+	// The license is authentic from here on: show what it says even if a
+	// later check fails, so the clerk can see which license it is.
+	r.Subject = l.Subject()
+	chain, err := opts.Trust.VerifyChain(cert, nil, l.SignedAt, LicenseSigningEKU)
+	if err != nil && report.ReasonOf(err) == "" {
+		err = &report.Error{Reason: report.ChainConstraintsFailure, Err: err}
+	}
+	sig.Add(CheckChain, err, "")
+	for _, c := range chain {
+		sig.Chain = append(sig.Chain, c.Subject.String())
+	}
+	sig.Add(CheckIssuer, license.CheckSigner(cert, l.Issuer), issuerDetail(cert, l.Issuer))
+	sig.Add(CheckValidity, checkValidity(l, opts.now()), "")
+	detail, err := checkStatus(ctx, l, opts)
+	sig.Add(CheckStatus, err, detail)
+	return true
+}
+
+func issuerDetail(cert *smx509.Certificate, issuer string) string {
+	if license.CreditCodeOf(cert) == "" {
+		return "signer certificate names no credit code; issuer " + issuer + " taken from the license"
+	}
+	return "issuer " + issuer
+}
+
+func checkValidity(l *license.License, now time.Time) error {
+	today := license.DateOf(now.In(license.ChinaTime))
+	if today < l.ValidFrom {
+		return report.Errorf(report.NotYetValid, "license valid from %s, today is %s", l.ValidFrom, today)
+	}
+	if l.ValidTo != nil && today > *l.ValidTo {
+		return report.Errorf(report.Expired, "license valid until %s, today is %s", *l.ValidTo, today)
+	}
+	return nil
+}
+
+// checkStatus asks opts.Status; a license on no status list is still
+// asked about by identifier (an online store knows it).
+func checkStatus(ctx context.Context, l *license.License, opts Options) (string, error) {
+	if opts.Status == nil {
+		return "", report.Errorf(report.StatusUnavailable, "no status source configured")
+	}
+	st, asOf, err := opts.Status.LicenseStatus(ctx, l.ID(), l.StatusList, l.StatusIndex)
+	if err != nil {
+		if report.ReasonOf(err) == "" {
+			err = &report.Error{Reason: report.StatusUnavailable, Err: err}
+		}
+		return "", err
+	}
+	maxAge := opts.MaxStatusAge
+	if maxAge == 0 {
+		maxAge = 24 * time.Hour
+	}
+	if age := opts.now().Sub(asOf); age > maxAge {
+		return "", report.Errorf(report.StatusUnavailable, "status information from %s is older than %s", asOf.UTC().Format(time.RFC3339), maxAge)
+	}
+	detail := st + " as of " + asOf.UTC().Format(time.RFC3339)
+	switch st {
+	case "valid":
+		return detail, nil
+	case "suspended":
+		return "", report.Errorf(report.LicenseSuspended, "license suspended (as of %s)", asOf.UTC().Format(time.RFC3339))
+	case "revoked":
+		return "", report.Errorf(report.LicenseRevoked, "license revoked (as of %s)", asOf.UTC().Format(time.RFC3339))
+	case "cancelled":
+		return "", report.Errorf(report.LicenseCancelled, "license cancelled (as of %s)", asOf.UTC().Format(time.RFC3339))
+	}
+	return "", report.Errorf(report.StatusUnavailable, "unknown status %q", st)
+}
+
+func verifyHolder(ctx context.Context, sig *report.Signature, p *license.Presentation, opts Options) {
+	sig.Add(CheckDisclosures, p.CheckDisclosures(), fmt.Sprintf("%d fields disclosed", len(p.Disclosed)))
+	holderErr := p.CheckHolder()
+	sig.Add(CheckHolder, holderErr, "")
+	now := opts.now()
+	sig.Add(CheckFreshness, p.CheckFresh(now, ClockSkew), "made "+p.IssuedAt.Format(time.RFC3339)+", expires "+p.Expires().Format(time.RFC3339))
+	switch {
+	case p.Audience == "" || opts.Audience == "":
+		sig.Add(CheckAudience, nil, "not bound to an audience")
+	case p.Audience != opts.Audience:
+		// A presentation relayed from another counter is a replay in
+		// effect; the holder fixes it the same way: show a fresh QR.
+		sig.Add(CheckAudience, report.Errorf(report.Replay, "presentation made for %q, not for this counter %q", p.Audience, opts.Audience), "")
+	default:
+		sig.Add(CheckAudience, nil, p.Audience)
+	}
+	if holderErr != nil {
+		// Only a presentation the device really signed may use up a nonce.
+		return
+	}
+	if opts.Nonces == nil {
+		sig.Add(CheckReplay, nil, "not checked: no nonce cache configured (freshness limits replay to the lifetime)")
+		return
+	}
+	seen, err := opts.Nonces.Seen(ctx, p.Nonce, p.Expires().Add(ClockSkew))
+	switch {
+	case err != nil:
+		sig.Add(CheckReplay, &report.Error{Reason: report.TryLater, Err: err}, "")
+	case seen:
+		sig.Add(CheckReplay, report.Errorf(report.Replay, "nonce %x was already presented", p.Nonce), "")
+	default:
+		sig.Add(CheckReplay, nil, "")
+	}
+}
