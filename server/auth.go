@@ -342,6 +342,25 @@ func require(roles ...Role) func(http.Handler) http.Handler {
 	}
 }
 
+// requireOnly is require without the admin pass: for routes that act on
+// the caller's own identity (a holder's wallet), which an admin has not.
+func requireOnly(role Role) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			p := PrincipalFrom(r.Context())
+			switch {
+			case p == nil:
+				w.Header().Set("WWW-Authenticate", `Bearer`)
+				writeProblem(w, r, probUnauthorized, "", "")
+			case p.Role != role:
+				writeProblem(w, r, probForbidden, "只有“"+string(role)+"”角色可以执行此操作。", "Only the "+string(role)+" role may do this.")
+			default:
+				next.ServeHTTP(w, r)
+			}
+		})
+	}
+}
+
 // canSee reports whether p may read or act on license l. Callers answer
 // 404 (not 403) when it is false, so another agency's license IDs cannot be
 // probed for existence.

@@ -154,8 +154,8 @@ func (s *Server) routes() chi.Router {
 		r.With(require(RoleIssuer, RoleHolder)).Get("/licenses/{id}/usage", s.licenseUsage)
 		r.With(require(RoleCounter), json).Post("/usage", s.addUsage)
 
-		r.With(require(RoleHolder)).Get("/holder/licenses", s.holderLicenses)
-		r.With(require(RoleHolder)).Get("/holder/usage", s.holderUsage)
+		r.With(requireOnly(RoleHolder)).Get("/holder/licenses", s.holderLicenses)
+		r.With(requireOnly(RoleHolder)).Get("/holder/usage", s.holderUsage)
 
 		r.With(require(RoleIssuer)).Get("/seals", s.listSeals)
 		r.With(require(RoleIssuer), limitBody(MaxImageBytes)).Post("/seals", s.makeSeal)
