@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -256,20 +257,23 @@ func curveName(c elliptic.Curve) string {
 // renames it into place, so a crash leaves either the old file or the new
 // one. An existing file is an error unless overwrite is true.
 func WriteKeyFile(path string, key *sm2.PrivateKey, passphrase []byte, overwrite bool) error {
-	data, err := MarshalPrivateKeyPEM(key, passphrase)
-	if err != nil {
-		return err
-	}
 	if !overwrite {
+		// Fast path; the hard link below is what makes it race-free.
 		if _, err := os.Lstat(path); err == nil {
 			return fmt.Errorf("certs: %s already exists: refusing to overwrite a key file (remove it first, or ask to overwrite)", path)
 		}
 	}
-	return writeFileAtomic(path, data, 0o600)
+	data, err := MarshalPrivateKeyPEM(key, passphrase)
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(path, data, 0o600, overwrite)
 }
 
-// writeFileAtomic is temp file + fsync + rename (+ directory fsync).
-func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
+// writeFileAtomic is temp file + fsync + rename (+ directory fsync). Without
+// overwrite the temp file is hard-linked into place instead, which fails
+// if path exists, so two writers cannot both think they created it.
+func writeFileAtomic(path string, data []byte, mode os.FileMode, overwrite bool) error {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
 	if err != nil {
@@ -294,8 +298,17 @@ func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
 		os.Remove(tmp)
 		return fmt.Errorf("certs: writing %s: %w", path, err)
 	}
-	if err := os.Rename(tmp, path); err != nil {
+	if overwrite {
+		err = os.Rename(tmp, path)
+	} else {
+		err = os.Link(tmp, path)
 		os.Remove(tmp)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		if errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("certs: %s already exists: refusing to overwrite a key file (remove it first, or ask to overwrite)", path)
+		}
 		return fmt.Errorf("certs: writing %s: %w", path, err)
 	}
 	if d, err := os.Open(dir); err == nil {

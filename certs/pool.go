@@ -97,11 +97,12 @@ func (p *Pool) AddCertificate(cert *smx509.Certificate) {
 }
 
 func (p *Pool) addLocked(cert *smx509.Certificate) {
-	k := kidKey(cert)
-	if _, dup := p.byKID[k]; dup && p.byKID[k].Equal(cert) {
-		return
+	p.byKID[kidKey(cert)] = cert
+	for _, c := range p.bySubject[string(cert.RawSubject)] {
+		if c.Equal(cert) {
+			return
+		}
 	}
-	p.byKID[k] = cert
 	p.bySubject[string(cert.RawSubject)] = append(p.bySubject[string(cert.RawSubject)], cert)
 }
 

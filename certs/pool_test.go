@@ -262,6 +262,13 @@ func TestCertificateByKID(t *testing.T) {
 			t.Errorf("%s: %v", c.Subject.CommonName, err)
 		}
 	}
+	// Known by kid first, then offered as an intermediate: still used.
+	p2 := rootPool(p)
+	p2.AddCertificate(p.agency)
+	p2.AddIntermediate(p.agency)
+	if _, err := p2.VerifyChain(p.signer, nil, t0.Add(time.Hour), nil); err != nil {
+		t.Errorf("intermediate added after kid-only entry: %v", err)
+	}
 	_, err := pool.CertificateByKID(KID(p.seal))
 	wantReason(t, err, report.NoCertificateChainFound, "no certificate with kid")
 	_, err = pool.CertificateByKID([]byte{1, 2})
