@@ -370,3 +370,23 @@ func TestLoadPEMBundleErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestVerifyChainConcurrent(t *testing.T) {
+	p := fixturePKI(t)
+	pool := rootPool(p)
+	done := make(chan error, 4)
+	for i := 0; i < 4; i++ {
+		go func() {
+			var err error
+			for j := 0; j < 5 && err == nil; j++ {
+				_, err = pool.VerifyChain(p.signer, []*smx509.Certificate{p.agency}, t0.Add(time.Hour), OIDExtKeyUsageLicenseSigning)
+			}
+			done <- err
+		}()
+	}
+	for i := 0; i < 4; i++ {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+}
