@@ -71,7 +71,8 @@
 // [Pool.VerifyChain] builds the chain to an anchor and checks, at the time
 // given, every signature, validity period, basic constraints, keyCertSign,
 // path length, unknown critical extension, the leaf's extended key usage
-// and revocation. Errors carry a verification reason from package
+// (a leaf without the extension is unrestricted, per RFC 5280; ours always
+// carry one) and revocation. Errors carry a verification reason from package
 // verify/report: NO_CERTIFICATE_CHAIN_FOUND, CHAIN_CONSTRAINTS_FAILURE,
 // CERT_EXPIRED, NOT_YET_VALID, CERT_REVOKED, SIG_CRYPTO_FAILURE (a
 // certificate whose issuer, identified by key ID, did not sign it),

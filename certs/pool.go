@@ -224,7 +224,8 @@ func (p *Pool) CertificateByKID(kid []byte) (*smx509.Certificate, error) {
 // pool's own intermediates) to a trust anchor, and checks it at time at:
 // every signature, every validity period, CA basic constraints, keyCertSign,
 // path lengths, unknown critical extensions, the leaf's extended key usage
-// eku (nil: any), and revocation by the CRLs in the pool. It returns the
+// eku (nil: any; a leaf with no extKeyUsage extension at all is
+// unrestricted, RFC 5280 4.2.1.12), and revocation by the CRLs in the pool. It returns the
 // chain, leaf first. Errors carry a report reason.
 func (p *Pool) VerifyChain(cert *smx509.Certificate, intermediates []*smx509.Certificate, at time.Time, eku asn1.ObjectIdentifier) ([]*smx509.Certificate, error) {
 	if cert == nil {
@@ -434,7 +435,10 @@ func (b *builder) check(chain []*smx509.Certificate) error {
 	}
 	leaf := chain[0]
 	if b.eku != nil {
-		if !ekuAllows(leaf, b.eku) {
+		// RFC 5280 4.2.1.12: without the extension a certificate is not
+		// restricted to any purpose; certificates of other CAs often carry
+		// none. Ours always do, so ours are held to their purpose.
+		if hasEKU(leaf) && !ekuAllows(leaf, b.eku) {
 			return report.Errorf(report.ChainConstraintsFailure, "certs: %s is not authorised for this use: it lacks extended key usage %s", describeCert(leaf), ekuName(b.eku))
 		}
 		if leaf.KeyUsage != 0 && leaf.KeyUsage&(smx509.KeyUsageDigitalSignature|smx509.KeyUsageContentCommitment) == 0 {
@@ -448,7 +452,13 @@ func hasEKU(c *smx509.Certificate) bool {
 	return len(c.ExtKeyUsage) > 0 || len(c.UnknownExtKeyUsage) > 0
 }
 
+// ekuAllows: c lists eku (or anyExtendedKeyUsage).
 func ekuAllows(c *smx509.Certificate, eku asn1.ObjectIdentifier) bool {
+	for _, u := range c.ExtKeyUsage {
+		if u == smx509.ExtKeyUsageAny {
+			return true
+		}
+	}
 	for _, u := range c.UnknownExtKeyUsage {
 		if u.Equal(eku) {
 			return true

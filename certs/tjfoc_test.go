@@ -130,6 +130,13 @@ func TestTjfocSignsWeVerify(t *testing.T) {
 	if _, err := pool.VerifyChain(ourLeaf, nil, t0.Add(time.Hour), nil); err != nil {
 		t.Fatalf("tjfoc-made chain: %v", err)
 	}
+	// The tjfoc leaf has no extKeyUsage extension: unrestricted (RFC 5280).
+	if len(ourLeaf.Extensions) == 0 || hasEKU(ourLeaf) {
+		t.Fatal("test assumption: tjfoc leaf without EKU")
+	}
+	if _, err := pool.VerifyChain(ourLeaf, nil, t0.Add(time.Hour), OIDExtKeyUsageSealSigning); err != nil {
+		t.Fatalf("leaf without EKU, asked for seal-signing: %v", err)
+	}
 
 	// Control: with SignatureAlgorithm left unset, tjfoc v1.4.1 signs
 	// SM3(Z_A || SM3(TBS)) - the hash-of-hash trap of STANDARDS.md §2.5 -
