@@ -28,3 +28,7 @@ const zlibDict = "" +
 	// CBOR that opens a license QR body: array(5), COSE_Sign1 tag 18,
 	// array(4), protected header {1: -65537, 4: kid(8)}.
 	"\x85\xd2\x84\x51\xa2\x01\x3a\x00\x01\x00\x00\x04\x48"
+
+// ZlibDictionary returns the preset zlib dictionary of QR payloads, for
+// other implementations and tests.
+func ZlibDictionary() string { return zlibDict }
