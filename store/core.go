@@ -46,6 +46,8 @@ type backend interface {
 	likeOp() string
 	// lockAudit serializes audit appends until the transaction ends.
 	lockAudit(ctx context.Context, q querier) error
+	// migrationLock serializes migrations until the transaction ends.
+	migrationLock(ctx context.Context, q querier) error
 	// existingKeys returns id and status index of agency's licenses whose
 	// idempotency key is in keys.
 	existingKeys(ctx context.Context, q querier, agency string, keys []string) (map[string]IssueResult, error)

@@ -65,17 +65,24 @@ func migrate(ctx context.Context, d *db, dialect string) error {
 	if err != nil {
 		return fmt.Errorf("store: read migrations: %w", err)
 	}
-	if _, err := d.b.writer().exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`); err != nil {
+	// Everything happens under the migration lock: replicas starting
+	// together queue here, the first migrates, the others find the
+	// versions applied. (Concurrent CREATE TABLE IF NOT EXISTS is not safe
+	// on PostgreSQL without it.)
+	err = d.b.tx(ctx, func(q querier) error {
+		if err := d.b.migrationLock(ctx, q); err != nil {
+			return err
+		}
+		_, err := q.exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`)
+		return err
+	})
+	if err != nil {
 		return wrap("create schema_migrations", err)
 	}
 	for _, m := range ms {
 		err := d.b.tx(ctx, func(q querier) error {
-			if dialect == "postgres" {
-				// Replicas starting together: the first migrates, the
-				// others wait here and then find the version applied.
-				if _, err := q.exec(ctx, `LOCK TABLE schema_migrations IN EXCLUSIVE MODE`); err != nil {
-					return err
-				}
+			if err := d.b.migrationLock(ctx, q); err != nil {
+				return err
 			}
 			var n int
 			if err := q.queryRow(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&n); err != nil {

@@ -60,6 +60,8 @@ func reachError(where, password string, err error) error {
 	if password != "" {
 		msg = strings.ReplaceAll(msg, password, "********")
 	}
+	// pgconn lists one attempt per line (e.g. TLS, then plain); keep one line.
+	msg = strings.Join(strings.Fields(msg), " ")
 	return fmt.Errorf("store: cannot reach PostgreSQL at %s: %s; is it running?", where, msg)
 }
 
@@ -74,6 +76,13 @@ func (b *pgBackend) likeOp() string    { return "ILIKE" }
 // Held to the end of the transaction, so seq and prev_hash cannot race.
 func (b *pgBackend) lockAudit(ctx context.Context, q querier) error {
 	_, err := q.exec(ctx, `LOCK TABLE audit_log IN SHARE ROW EXCLUSIVE MODE`)
+	return err
+}
+
+// migrationLock is a transaction-scoped advisory lock keyed by the schema,
+// so test schemas (and tenants) side by side do not wait for each other.
+func (b *pgBackend) migrationLock(ctx context.Context, q querier) error {
+	_, err := q.exec(ctx, `SELECT pg_advisory_xact_lock(7355608, hashtext(coalesce(current_schema(), '')))`)
 	return err
 }
 

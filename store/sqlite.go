@@ -72,6 +72,8 @@ func (b *sqliteBackend) likeOp() string    { return "LIKE" }
 // every write transaction, the audit append included.
 func (b *sqliteBackend) lockAudit(context.Context, querier) error { return nil }
 
+func (b *sqliteBackend) migrationLock(context.Context, querier) error { return nil }
+
 func (b *sqliteBackend) ts(t time.Time) any {
 	if t.IsZero() {
 		return nil

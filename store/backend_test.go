@@ -1,0 +1,154 @@
+package store_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/zhengxin/zhengxin/store"
+	"github.com/zhengxin/zhengxin/store/storetest"
+)
+
+var ctx = context.Background()
+
+func TestSQLiteFileAndReopen(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data") // created by Open
+	s, err := store.Open(ctx, "", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Backend() != "sqlite" {
+		t.Errorf("backend %s", s.Backend())
+	}
+	must(t, s.CreateAgency(ctx, store.Agency{ID: "A1", Name: "n", CreditCode: "91350100M000100Y43", CreatedAt: storetest.T0}))
+	must(t, s.Close())
+	path := filepath.Join(dir, "zhengxin.db")
+	fi, err := os.Stat(path)
+	must(t, err)
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("database file mode %v, want 0600", fi.Mode().Perm())
+	}
+	s, err = store.Open(ctx, "", dir) // migrations already applied: a no-op
+	must(t, err)
+	defer s.Close()
+	if _, err := s.GetAgency(ctx, "A1"); err != nil {
+		t.Errorf("data lost on reopen: %v", err)
+	}
+	raw, err := sql.Open("sqlite", path)
+	must(t, err)
+	defer raw.Close()
+	var mode string
+	var n, v int
+	must(t, raw.QueryRow(`PRAGMA journal_mode`).Scan(&mode))
+	must(t, raw.QueryRow(`SELECT count(*), max(version) FROM schema_migrations`).Scan(&n, &v))
+	if mode != "wal" || n != store.SchemaVersion("sqlite") || v != store.SchemaVersion("sqlite") {
+		t.Errorf("journal mode %q, %d migrations recorded up to %d", mode, n, v)
+	}
+	// A database from a newer build is refused, not silently used.
+	must(t, s.Close())
+	_, err = raw.Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, '9999_future', 'x')`)
+	must(t, err)
+	if _, err := store.Open(ctx, "", dir); err == nil || !strings.Contains(err.Error(), "upgrade zhengxin") {
+		t.Errorf("newer schema: %v", err)
+	}
+}
+
+func TestOpenWithoutDataDir(t *testing.T) {
+	_, err := store.Open(ctx, "", "")
+	if err == nil || !strings.HasPrefix(err.Error(), "store: ") {
+		t.Errorf("Open without data dir: %v", err)
+	}
+}
+
+func TestPostgresUnreachable(t *testing.T) {
+	// Port 1 on loopback: nothing listens, the dial is refused at once.
+	c, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	// sslmode defaults to prefer: two attempts, which pgconn reports on two lines.
+	_, err := store.Open(c, "postgres://zx:Secret-Pa55@127.0.0.1:1/zhengxin?connect_timeout=5", "")
+	if err == nil {
+		t.Fatal("Open succeeded against a closed port")
+	}
+	msg := err.Error()
+	if !strings.HasPrefix(msg, "store: cannot reach PostgreSQL at 127.0.0.1:1: ") || !strings.HasSuffix(msg, "; is it running?") {
+		t.Errorf("error line: %q", msg)
+	}
+	if strings.Contains(msg, "Secret-Pa55") || strings.Contains(msg, "\n") {
+		t.Errorf("error leaks the password or spans lines: %q", msg)
+	}
+	_, err = store.Open(ctx, "postgres://zx:Secret-Pa55@host:notaport/db", "")
+	if err == nil || strings.Contains(err.Error(), "Secret-Pa55") {
+		t.Errorf("malformed URL: %v", err)
+	}
+}
+
+func TestPostgresReopenAndConcurrentOpen(t *testing.T) {
+	url, conn := pgSchema(t)
+	var wg sync.WaitGroup
+	errs := make([]error, 3)
+	stores := make([]store.Store, 3)
+	for i := range 3 { // replicas starting together
+		wg.Go(func() { stores[i], errs[i] = store.Open(ctx, url, "") })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("open %d: %v", i, err)
+		}
+		stores[i].Close()
+	}
+	var n int
+	must(t, conn.QueryRow(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&n))
+	if n != store.SchemaVersion("postgres") {
+		t.Errorf("%d migrations recorded", n)
+	}
+}
+
+func TestPostgresSurvivesTerminatedBackends(t *testing.T) {
+	url, conn := pgSchema(t)
+	app := "zx_reconnect_" + strings.TrimPrefix(url[strings.LastIndex(url, "=")+1:], "zx_test_")
+	s, err := store.Open(ctx, url+"&application_name="+app, "")
+	must(t, err)
+	defer s.Close()
+	must(t, s.CreateAgency(ctx, store.Agency{ID: "A1", Name: "n", CreditCode: "91350100M000100Y43", CreatedAt: storetest.T0}))
+	// Warm several pooled connections.
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() { s.GetAgency(ctx, "A1") })
+	}
+	wg.Wait()
+	// What a server restart does to every client connection.
+	var killed int
+	must(t, conn.QueryRow(ctx, `SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1) k`, app).Scan(&killed))
+	if killed == 0 {
+		t.Fatal("no backend of the store found to terminate")
+	}
+	if _, err := s.GetAgency(ctx, "A1"); err != nil {
+		t.Errorf("first read after pg_terminate_backend: %v", err)
+	}
+	if _, err := s.AppendAudit(ctx, store.AuditEntry{At: storetest.T0, Action: "after.restart"}); err != nil {
+		t.Errorf("first write after pg_terminate_backend: %v", err)
+	}
+	must(t, s.Ping(ctx))
+}
+
+func TestErrorsAreMatchable(t *testing.T) {
+	s, _ := openSQLite(t)
+	_, err := s.GetLicense(ctx, "x")
+	if !errors.Is(err, store.ErrNotFound) || err.Error() != `store: license "x": not found` {
+		t.Errorf("GetLicense error %q", err)
+	}
+}
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
