@@ -129,8 +129,8 @@ func pemCerts(cs ...*smx509.Certificate) []byte {
 
 type vector struct {
 	name, expect, note string
-	headers             map[string]string
-	payload             string
+	headers            map[string]string
+	payload            string
 }
 
 func writeVector(t testing.TB, v vector) {
