@@ -12,9 +12,6 @@ func addSeeds(f *testing.F, names ...string) {
 			f.Add(b)
 		}
 	}
-	if b, err := os.ReadFile(filepath.Join("testdata", "seal.esl")); err == nil {
-		f.Add(b)
-	}
 	f.Add([]byte{0x30, 0x00})
 	f.Add([]byte{0x30, 0x80, 0x00, 0x00})
 }
@@ -23,6 +20,16 @@ func addSeeds(f *testing.F, names ...string) {
 // panic, and a parsed seal can be checked without panicking.
 func FuzzParseSeal(f *testing.F) {
 	addSeeds(f, "UserV4.esl", "UserV1.esl")
+	p := getPKI(f)
+	spec := testSpec(p)
+	spec.CertListType = CertListDigests
+	for _, s := range []SealSpec{testSpec(p), spec} {
+		der, err := MakeSeal(s, p.maker, p.makerKey)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(der)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s, err := ParseSeal(b)
 		if err != nil {
@@ -39,6 +46,16 @@ func FuzzParseSeal(f *testing.F) {
 
 func FuzzParseSignature(f *testing.F) {
 	addSeeds(f, "SignedValueV4.dat")
+	p := getPKI(f)
+	der, err := MakeSeal(testSpec(p), p.maker, p.makerKey)
+	if err != nil {
+		f.Fatal(err)
+	}
+	sig, err := SignData(der, p.signer, p.signerKey, []byte("doc"), "doc", testNow)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(sig)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		sig, err := ParseSignature(b)
 		if err != nil {

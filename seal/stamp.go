@@ -137,7 +137,7 @@ func RenderStamp(spec StampSpec) ([]byte, error) {
 		return nil, err
 	}
 	var buf bytes.Buffer
-	if err := (&png.Encoder{CompressionLevel: png.BestCompression}).Encode(&buf, img); err != nil {
+	if err := (&png.Encoder{CompressionLevel: png.DefaultCompression}).Encode(&buf, img); err != nil {
 		return nil, fmt.Errorf("seal: encoding stamp PNG: %w", err)
 	}
 	spec.defaults()
