@@ -190,3 +190,48 @@ func TestSignVerify(t *testing.T) {
 		t.Fatal("signature is not over Z_A with the default user ID")
 	}
 }
+
+func TestPEMHelpersErrors(t *testing.T) {
+	p := fixturePKI(t)
+	key, _ := MarshalPrivateKeyPEM(p.signerKey, testPass)
+	if _, err := ParseCertificatePEM(key); err == nil || !strings.Contains(err.Error(), `"ENCRYPTED PRIVATE KEY" PEM block, expected a CERTIFICATE`) {
+		t.Errorf("ParseCertificatePEM(key) = %v", err)
+	}
+	if _, err := ParseCertificatesPEM(append(EncodeCertificatePEM(p.root), key...)); err == nil || !strings.Contains(err.Error(), "expected only CERTIFICATE") {
+		t.Errorf("ParseCertificatesPEM(cert+key) = %v", err)
+	}
+	if _, err := ParseCertificatesPEM([]byte("nothing")); err == nil || !strings.Contains(err.Error(), "no certificate found") {
+		t.Errorf("ParseCertificatesPEM(nothing) = %v", err)
+	}
+	if _, err := ParseCertificatePEM(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: []byte{0x30, 0}})); err == nil || !strings.HasPrefix(err.Error(), "certs: corrupt certificate") {
+		t.Errorf("corrupt certificate = %v", err)
+	}
+	if _, err := ParseCRL(EncodeCertificatePEM(p.root)); err == nil || !strings.Contains(err.Error(), "expected an X509 CRL") {
+		t.Errorf("ParseCRL(cert) = %v", err)
+	}
+	if _, err := ParsePublicKeyPEM(EncodeCertificatePEM(p.root)); err == nil || !strings.Contains(err.Error(), "expected a PUBLIC KEY") {
+		t.Errorf("ParsePublicKeyPEM(cert) = %v", err)
+	}
+	ecKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if _, err := MarshalPublicKeyPEM(&ecKey.PublicKey); err == nil {
+		t.Error("MarshalPublicKeyPEM accepted a P-256 key")
+	}
+	spki, _ := smx509.MarshalPKIXPublicKey(&ecKey.PublicKey)
+	if _, err := ParsePublicKey(spki); err == nil || !strings.Contains(err.Error(), "ECDSA P-256 public key, expected an SM2") {
+		t.Errorf("ParsePublicKey(P-256) = %v", err)
+	}
+	rsaKey, _ := rsa.GenerateKey(rand.Reader, 1024)
+	spki, _ = smx509.MarshalPKIXPublicKey(&rsaKey.PublicKey)
+	if _, err := ParsePublicKey(spki); err == nil || !strings.Contains(err.Error(), "RSA-1024 public key, expected an SM2") {
+		t.Errorf("ParsePublicKey(RSA) = %v", err)
+	}
+	// Round trip through our public key PEM.
+	pemBytes, err := MarshalPublicKeyPEM(pub(p.sealKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ParsePublicKeyPEM(pemBytes)
+	if err != nil || !got.Equal(pub(p.sealKey)) {
+		t.Errorf("public key round trip: %v", err)
+	}
+}

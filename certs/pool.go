@@ -40,6 +40,7 @@ type Pool struct {
 	listedOnly bool                               // trust-list pool: presented intermediates are not used
 	nextUpdate time.Time                          // zero: never expires (PEM bundle)
 	issuedAt   time.Time
+	sequence   uint64
 	loadedAt   time.Time
 	clock      func() time.Time
 
@@ -191,6 +192,15 @@ func (p *Pool) NextUpdate() time.Time {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	return p.nextUpdate
+}
+
+// TrustListInfo returns the sequence number and issue time of the trust
+// list the pool was loaded from (zero for other pools), so a caller can
+// refuse to replace a list with an older one.
+func (p *Pool) TrustListInfo() (sequence uint64, issuedAt time.Time) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.sequence, p.issuedAt
 }
 
 // ExpiresWithin reports whether the pool's trust list expires within d of

@@ -336,6 +336,7 @@ func (tl *TrustList) pool(anchors []*smx509.Certificate, now time.Time) *Pool {
 	p.listedOnly = true
 	p.nextUpdate = tl.NextUpdate
 	p.issuedAt = tl.IssuedAt
+	p.sequence = tl.Sequence
 	p.loadedAt = now
 	return p
 }
@@ -375,9 +376,9 @@ func LoadTrust(data []byte, now time.Time) (*Pool, error) {
 	return p, nil
 }
 
-// Encode returns the list's entries as a PEM bundle of certificates, for
+// CertificatesPEM returns the list's certificates as a PEM bundle, for
 // tools that want plain PEM.
-func (tl *TrustList) Encode() []byte {
+func (tl *TrustList) CertificatesPEM() []byte {
 	var out []byte
 	for _, e := range tl.Entries {
 		out = append(out, EncodeCertificatePEM(e.Cert)...)

@@ -49,6 +49,12 @@ func TestTrustList(t *testing.T) {
 	if !pool.ExpiresWithin(30 * 24 * time.Hour) {
 		t.Error("list expiring in 29 days not reported as expiring within 30")
 	}
+	if seq, at := pool.TrustListInfo(); seq != 3 || !at.Equal(t0) {
+		t.Errorf("trust list info %d %v", seq, at)
+	}
+	if certs, err := ParseCertificatesPEM(fixtureList(t, p).CertificatesPEM()); err != nil || len(certs) != 5 {
+		t.Errorf("CertificatesPEM: %d %v", len(certs), err)
+	}
 	if !pool.NextUpdate().Equal(t0.Add(30 * 24 * time.Hour)) {
 		t.Errorf("next update %v", pool.NextUpdate())
 	}
