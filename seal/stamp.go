@@ -558,6 +558,12 @@ func (s *stamp) drawRoundOrOval(spec StampSpec) error {
 	}
 	natural := 1.1 * h // spacing of a glyph at its natural width
 	span := arcLength(ra, rb, -math.Pi/2, maxSpan/2)
+	// Short names are spread over at least 150°, as carved seals do, but
+	// not so far apart that they stop reading as one name.
+	if n > 1 {
+		minSpan := arcLength(ra, rb, -math.Pi/2, 75*math.Pi/180)
+		natural = math.Max(natural, math.Min(minSpan/float64(n-1), 1.8*h))
+	}
 	step := natural
 	if n > 1 && float64(n-1)*natural > span {
 		step = span / float64(n-1)

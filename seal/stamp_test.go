@@ -172,3 +172,8 @@ func TestStampRejects(t *testing.T) {
 		}
 	}
 }
+
+func TestStampShortName(t *testing.T) {
+	img, _ := renderDecoded(t, "round-short", StampSpec{Shape: Round, Agency: "证信公司", Purpose: "公章"})
+	inkCheck(t, img)
+}
