@@ -43,11 +43,20 @@ const (
 // its format and version, the maker's signature, the maker certificate's
 // chain to opts.Trust, the seal's validity window, and that its signer
 // certificates are readable. The subject lists the seal's identity.
+//
+// An SES_Signature given here instead of a seal is verified as far as it
+// can be without its document (the document-hash check then fails and says
+// so); use VerifySESSignature with the document.
 func VerifySealFile(ctx context.Context, data []byte, opts Options) *report.Report {
 	now := opts.now().UTC()
 	r := &report.Report{Kind: report.KindSeal, CheckedAt: now}
 	var sig report.Signature
 	s, err := seal.ParseSeal(data)
+	if err != nil {
+		if _, serr := seal.ParseSignature(data); serr == nil {
+			return VerifySESSignatureHash(ctx, data, nil, opts)
+		}
+	}
 	sig.Add(CheckFormat, err, "")
 	if err == nil {
 		r.Subject = sealSubject(s)
@@ -217,7 +226,7 @@ func verifySES(rs *report.Signature, r *report.Report, sig *seal.Signature, hash
 	}
 	r.Subject = subj
 	if hash == nil {
-		rs.Add(CheckDocumentHash, report.Errorf(report.FormatFailure, "no document given to check the signature against; pass the signed file"), "")
+		rs.Add(CheckDocumentHash, report.Errorf(report.FormatFailure, "this is a seal signature (SES_Signature) and no document was given to check it against; verify it together with the signed file"), "")
 	} else {
 		rs.Add(CheckDocumentHash, sig.CheckHash(hash), "SM3 "+hex.EncodeToString(hash))
 	}

@@ -267,3 +267,18 @@ func TestVerifySESSignatureOurs(t *testing.T) {
 		t.Errorf("untrusted: %s %s", r.Verdict, r.Reason)
 	}
 }
+
+// A seal signature given where a seal file is expected is recognised and
+// checked as far as possible; without its document it cannot pass.
+func TestVerifySealFileGivenSignature(t *testing.T) {
+	r := VerifySealFile(context.Background(), sealInterop(t, "SignedValueV4.dat"), sealOpts(sealInteropPool(t), sealNow))
+	if r.Kind != report.KindSealSignature || r.Verdict != report.Failed {
+		t.Fatalf("kind %s verdict %s", r.Kind, r.Verdict)
+	}
+	if c := checkResult(t, r, CheckSignature); c.Result != report.Passed {
+		t.Errorf("signature: %+v", c)
+	}
+	if c := checkResult(t, r, CheckDocumentHash); c.Result != report.Failed {
+		t.Errorf("document hash without document: %+v", c)
+	}
+}
