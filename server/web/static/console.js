@@ -18,6 +18,7 @@
   function whoami() {
     return api("GET", "/session").then(function (me) {
       if (!me || !me.role) throw new ZX.ApiError(401, {});
+      if (me.csrf_token) ZX.setCSRF(me.csrf_token);
       clear($("who")).appendChild(document.createTextNode((me.name || "") + " · " + me.role + (me.agency ? " · " + me.agency : "")));
       showLogin(false);
       return loadTypes();
@@ -34,7 +35,7 @@
     } else {
       var u = $("login-user").value.trim(), pw = $("login-pass").value;
       if (!u || !pw) { err.appendChild(t("请输入用户名和密码。", "Enter your user name and password.")); return; }
-      p = api("POST", "/session", { username: u, password: pw }, { token: "" }).then(function (r) {
+      p = api("POST", "/session", { name: u, password: pw }, { token: "" }).then(function (r) {
         ZX.setCSRF(r && (r.csrf_token || r.csrf));
       });
     }
@@ -309,34 +310,97 @@
   });
 
   // ---- bulk ------------------------------------------------------------------
+  // Bulk issuance runs in the page: the CSV is parsed here and each row is
+  // one POST /licenses whose Idempotency-Key is the SHA-256 of the type and
+  // the row, so uploading the same file again (after a network failure, or
+  // by mistake) issues nothing twice. Rejected rows are collected, with the
+  // reason, into a CSV the clerk downloads, fixes and uploads again.
+  function parseCSV(text) {
+    var rows = [], row = [], f = "", q = false, i = 0;
+    if (text.charCodeAt(0) === 0xfeff) i = 1; // BOM from spreadsheet programs
+    for (; i < text.length; i++) {
+      var c = text[i];
+      if (q) {
+        if (c === '"') { if (text[i + 1] === '"') { f += '"'; i++; } else q = false; }
+        else f += c;
+      } else if (c === '"') q = true;
+      else if (c === ",") { row.push(f); f = ""; }
+      else if (c === "\n" || c === "\r") {
+        if (c === "\r" && text[i + 1] === "\n") i++;
+        row.push(f); f = "";
+        if (row.length > 1 || row[0] !== "") rows.push(row);
+        row = [];
+      } else f += c;
+    }
+    if (f !== "" || row.length) { row.push(f); rows.push(row); }
+    return rows;
+  }
+  function csvLine(cells) {
+    return cells.map(function (c) { c = String(c === undefined ? "" : c); return /[",\r\n]/.test(c) ? '"' + c.replace(/"/g, '""') + '"' : c; }).join(",");
+  }
+  function rowKey(type, cells) {
+    var data = new TextEncoder().encode(type + "\n" + csvLine(cells));
+    return crypto.subtle.digest("SHA-256", data).then(function (h) {
+      return "csv-" + Array.from(new Uint8Array(h), function (x) { return (x < 16 ? "0" : "") + x.toString(16); }).join("");
+    });
+  }
+  function problemLine(e) {
+    var fe = ZX.fieldErrors(e), parts = Object.keys(fe).map(function (k) { var m = fe[k]; return unalias(k) + ": " + (m && m.zh ? m.zh + " / " + m.en : m); });
+    if (parts.length) return parts.join("; ");
+    var p = e && e.problem || {};
+    return p.message && p.message.zh ? p.message.zh + " / " + p.message.en : (p.detail || p.title || String(e && e.message || e));
+  }
   $("bulk-form").addEventListener("submit", function (ev) {
     ev.preventDefault();
-    var err = clear($("bulk-error")), f = $("bulk-file").files[0];
-    if (!f) { err.appendChild(t("请选择 CSV 文件。", "Choose a CSV file.")); return; }
-    var csv = new Blob([f], { type: "text/csv" });
-    api("POST", "/licenses/bulk?type=" + encodeURIComponent($("bulk-type").value), csv).then(function (job) {
-      $("bulk-progress").hidden = false;
-      $("bulk-rejects").hidden = true;
-      pollJob(job.id || job.job);
-    }).catch(function (e) { err.appendChild(ZX.problemText(e)); });
+    var err = clear($("bulk-error")), file = $("bulk-file").files[0], type = $("bulk-type").value;
+    if (!file) { err.appendChild(t("请选择 CSV 文件。", "Choose a CSV file.")); return; }
+    var ty = types.filter(function (x) { return typeID(x) === type; })[0];
+    file.text().then(function (text) {
+      var rows = parseCSV(text);
+      if (rows.length < 2) { err.appendChild(t("文件没有数据行。", "The file has no data rows.")); return; }
+      // Header cells may be field keys or their Chinese or English names.
+      var header = rows[0].map(function (h) {
+        h = h.trim();
+        var f = ty && (ty.fields || []).filter(function (x) { return fieldName(x) === h || x.zh === h || x.en === h; })[0];
+        return f ? fieldName(f) : h;
+      });
+      var unknown = header.filter(function (h) { return ty && !(ty.fields || []).some(function (x) { return fieldName(x) === h; }); });
+      if (unknown.length) { err.appendChild(t("未知的列：" + unknown.join("、"), "Unknown columns: " + unknown.join(", "))); return; }
+      runBulk(type, header, rows.slice(1));
+    });
   });
-  function pollJob(id) {
-    api("GET", "/licenses/bulk/" + encodeURIComponent(id)).then(function (j) {
-      var total = j.total || 0, done = j.done !== undefined ? j.done : (j.issued || 0) + (j.rejected || 0);
-      $("bulk-bar").max = Math.max(total, 1); $("bulk-bar").value = done;
-      clear($("bulk-counts")).appendChild(t("已处理 " + done + " / " + total + " 行：签发 " + (j.issued || 0) + "，未通过 " + (j.rejected || 0),
-        "Processed " + done + " / " + total + " rows: issued " + (j.issued || 0) + ", rejected " + (j.rejected || 0)));
-      var finished = j.state === "done" || j.state === "failed" || j.finished || (total > 0 && done >= total);
-      if (!finished) { setTimeout(function () { pollJob(id); }, 700); return; }
-      if (j.rejected > 0) {
-        var a = $("bulk-rejects"); a.hidden = false;
-        a.onclick = function (e) {
-          e.preventDefault();
-          api("GET", "/licenses/bulk/" + encodeURIComponent(id) + "/rejects", null, { raw: true, accept: "text/csv" })
-            .then(function (r) { return r.blob(); }).then(function (b) { ZX.download(b, "rejects-" + id + ".csv"); });
-        };
-      }
-    }).catch(function (e) { clear($("bulk-error")).appendChild(ZX.problemText(e)); });
+  function runBulk(type, header, rows) {
+    var total = rows.length, done = 0, issued = 0, rejects = [], next = 0, btn = document.querySelector("#bulk-form button");
+    btn.disabled = true;
+    $("bulk-progress").hidden = false;
+    $("bulk-rejects").hidden = true;
+    function show() {
+      $("bulk-bar").max = total; $("bulk-bar").value = done;
+      clear($("bulk-counts")).appendChild(t("已处理 " + done + " / " + total + " 行：签发 " + issued + "，未通过 " + rejects.length,
+        "Processed " + done + " / " + total + " rows: issued " + issued + ", rejected " + rejects.length));
+      $("bulk-progress").setAttribute("data-done", String(done));
+    }
+    function one() {
+      if (next >= rows.length) return Promise.resolve();
+      var cells = rows[next++], fields = {};
+      header.forEach(function (h, i) { var v = (cells[i] || "").trim(); if (v) fields[h] = v; });
+      return rowKey(type, cells).then(function (key) {
+        return api("POST", "/licenses", issueRequest(type, fields), { headers: { "Idempotency-Key": key } });
+      }).then(function () { issued++; }, function (e) { rejects.push(cells.concat([problemLine(e)])); })
+        .then(function () { done++; show(); return one(); });
+    }
+    show();
+    // Two rows in flight: enough to hide latency, gentle on the signer.
+    Promise.all([one(), one()]).then(function () {
+      btn.disabled = false;
+      $("bulk-progress").setAttribute("data-finished", "1");
+      if (!rejects.length) return;
+      var csv = "\ufeff" + [csvLine(header.concat(["error"]))].concat(rejects.map(csvLine)).join("\r\n") + "\r\n";
+      var a = $("bulk-rejects");
+      a.hidden = false;
+      a.href = URL.createObjectURL(new Blob([csv], { type: "text/csv;charset=utf-8" }));
+      a.download = "rejects.csv";
+    });
   }
 
   // ---- seals and PDF signing ---------------------------------------------------

@@ -19,6 +19,7 @@
   function whoami() {
     return api("GET", "/session").then(function (p) {
       me = p && p.role ? p : null;
+      if (me && me.csrf_token) ZX.setCSRF(me.csrf_token);
       var w = clear($("counter-who"));
       if (me) { w.appendChild(t("已登录：" + me.name, "Signed in: " + me.name)); $("counter-login").hidden = true; }
       else { w.appendChild(t("未登录：可以核验，但不保存用证记录。", "Not signed in: verifying works, uses are not recorded.")); $("counter-login").hidden = false; }
@@ -28,7 +29,7 @@
     ev.preventDefault();
     var err = clear($("cl-error")), tok = $("cl-token").value.trim(), p;
     if (tok) { ZX.setToken(tok); p = Promise.resolve(); }
-    else p = api("POST", "/session", { username: $("cl-user").value.trim(), password: $("cl-pass").value }, { token: "" })
+    else p = api("POST", "/session", { name: $("cl-user").value.trim(), password: $("cl-pass").value }, { token: "" })
       .then(function (r) { ZX.setCSRF(r && (r.csrf_token || r.csrf)); });
     p.then(whoami).then(function () {
       $("cl-pass").value = ""; $("cl-token").value = "";

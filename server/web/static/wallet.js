@@ -27,8 +27,8 @@
   }
   function tx(store, mode, fn) {
     return new Promise(function (resolve, reject) {
-      var x = db.transaction(store, mode), s = x.objectStore(store), out = fn(s);
-      x.oncomplete = function () { resolve(out && out.result !== undefined ? out.result : out); };
+      var x = db.transaction(store, mode), s = x.objectStore(store), rq = fn(s);
+      x.oncomplete = function () { resolve(rq ? rq.result : undefined); };
       x.onerror = function () { reject(x.error); };
     });
   }

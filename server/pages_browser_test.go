@@ -1,0 +1,134 @@
+package server_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/zhengxin/zhengxin/server"
+	"github.com/zhengxin/zhengxin/verify/report"
+)
+
+// startPagesServer runs the real server (router, security headers, CSP,
+// sessions) with the pages mounted, on 127.0.0.1 — a secure context, so
+// the wallet may use IndexedDB, WebCrypto and WebAssembly.
+func startPagesServer(t *testing.T, deps server.Deps) *httptest.Server {
+	t.Helper()
+	deps.Pages = server.PagesHandler(server.PagesConfig{})
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	s, err := server.New(deps, server.Config{VerifyRate: 1000, VerifyBurst: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewUnstartedServer(s.Handler())
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.Listener = ln
+	ts.Start()
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+// The three pages load under the real CSP without errors, speak Chinese
+// first, switch to English and remember it, and the counter shows a
+// full-screen verdict for what the scan gun typed. The verifier here is a
+// stand-in that fails everything: the end-to-end test uses the real one.
+func TestBrowserPagesLoad(t *testing.T) {
+	b := newBrowser(t)
+	var seen string
+	ts := startPagesServer(t, server.Deps{
+		Store: server.NewMemStore(),
+		Verify: func(ctx context.Context, input []byte, hint string) *report.Report {
+			seen = string(input)
+			r := &report.Report{Kind: "license-qr", CheckedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+			r.Signatures = []report.Signature{{}}
+			r.Signatures[0].Add("decode", report.Errorf(report.FormatFailure, "not a Zhengxin QR"), "")
+			r.Finish()
+			return r
+		},
+	})
+
+	con := b.newTab("console", 1280, 860, false)
+	con.do("open console", chromedp.Navigate(ts.URL+"/console"), chromedp.WaitVisible("#login-form"))
+	if got := con.text("h1"); !strings.Contains(got, "登录") {
+		t.Errorf("console heading %q, want 登录 first", got)
+	}
+	con.screenshot("console-login")
+	// English, remembered across a reload (cookie + localStorage).
+	con.do("switch language", chromedp.Click("#lang-toggle"), chromedp.Reload(), chromedp.WaitVisible("#login-form"))
+	if lang := con.attr("html", "data-lang"); lang != "en" {
+		t.Errorf("after the toggle and a reload, data-lang=%q, want en", lang)
+	}
+	con.do("back to Chinese", chromedp.Click("#lang-toggle"))
+	con.noErrors()
+
+	ctr := b.newTab("counter", 1280, 860, false)
+	ctr.do("open counter", chromedp.Navigate(ts.URL+"/counter"), chromedp.WaitVisible("#scan-input"))
+	ctr.waitJS("scan input focused", `document.activeElement && document.activeElement.id === "scan-input"`)
+	ctr.waitJS("service items loaded", `document.querySelectorAll("#item-select option").length > 3`)
+	ctr.do("pick an item", chromedp.SetValue("#item-select", "food_permit_new"),
+		chromedp.Evaluate[chromedp.Void](`document.getElementById("item-select").dispatchEvent(new Event("change"))`))
+	ctr.waitJS("materials listed", `document.querySelectorAll("#materials li").length === 5`)
+	ctr.screenshot("counter")
+	// A scan gun types and presses Enter into whatever has focus.
+	ctr.do("scan", chromedp.KeyEvent("ZX1:NOT-A-REAL-QR\r"))
+	ctr.waitJS("verdict shown", `!document.getElementById("verdict").hidden`)
+	if v := ctr.attr("#verdict", "data-verdict"); v != "FAILED" {
+		t.Errorf("verdict %q, want FAILED", v)
+	}
+	if r := ctr.attr("#verdict", "data-reason"); r != "FORMAT_FAILURE" {
+		t.Errorf("reason %q, want FORMAT_FAILURE", r)
+	}
+	if seen != "ZX1:NOT-A-REAL-QR" {
+		t.Errorf("server got %q from the scan input", seen)
+	}
+	if zh := ctr.text("#verdict-msg-zh"); zh != report.MessageFor(report.FormatFailure).ZH {
+		t.Errorf("Chinese message %q", zh)
+	}
+	ctr.screenshot("counter-verdict-failed")
+	ctr.do("close verdict with Enter", chromedp.KeyEvent("\r"))
+	ctr.waitJS("focus back on the scan input", `document.getElementById("verdict").hidden && document.activeElement.id === "scan-input"`)
+	ctr.noErrors()
+
+	wal := b.newTab("wallet", 360, 640, true)
+	wal.do("open wallet", chromedp.Navigate(ts.URL+"/wallet"), chromedp.WaitVisible("#enrol-btn"))
+	wal.screenshot("wallet-enrol")
+	wal.do("enrol", chromedp.Click("#enrol-btn"), chromedp.WaitVisible("#claim-open"))
+	if th := wal.text("#device-info"); !strings.Contains(th, "SM2") || len(th) < 40 {
+		t.Errorf("device info %q does not show the SM2 key's thumbprint", th)
+	}
+	// The key survives a reload (IndexedDB) and is the same key.
+	before := wal.text("#device-info")
+	wal.do("reload", chromedp.Reload(), chromedp.WaitVisible("#claim-open"))
+	if after := wal.text("#device-info"); after != before {
+		t.Errorf("device key changed across a reload: %q -> %q", before, after)
+	}
+	wal.screenshot("wallet-home-empty")
+	// Nothing may be wider than the 360 px screen.
+	if w := wal.eval(`String(document.documentElement.scrollWidth)`); w != "360" {
+		t.Errorf("wallet page is %s px wide on a 360 px screen", w)
+	}
+	wal.noErrors()
+
+	// The CSP the pages run under is the server's, not a relaxed one.
+	res, err := http.Get(ts.URL + "/wallet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if csp := res.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self' 'wasm-unsafe-eval'") || strings.Contains(csp, "unsafe-inline") {
+		t.Errorf("wallet CSP %q", csp)
+	}
+}
