@@ -7,7 +7,7 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/zhengxin/zhengxin/license"
+	"github.com/zhengxin/zhengxin/license/qrpng"
 	"github.com/zhengxin/zhengxin/verify/report"
 )
 
@@ -69,7 +69,7 @@ func Verify(ctx context.Context, input []byte, opts Options) *report.Report {
 	case report.KindSeal:
 		return VerifySealFile(ctx, input, opts)
 	case kindPicture:
-		text, err := license.DecodeQRImage(input)
+		text, err := qrpng.Decode(bytes.NewReader(input))
 		if err != nil {
 			return formatFailure("", opts, "no QR code could be read in the picture: "+err.Error())
 		}
