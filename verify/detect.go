@@ -89,4 +89,3 @@ func formatFailure(kind string, opts Options, detail string) *report.Report {
 	r.Finish()
 	return r
 }
-
