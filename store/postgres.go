@@ -120,7 +120,7 @@ func (b *pgBackend) isUnique(err error) bool {
 }
 
 func (b *pgBackend) existingKeys(ctx context.Context, q querier, agency string, keys []string) (map[string]IssueResult, error) {
-	rs, err := q.query(ctx, `SELECT idem_key, id, status_index FROM licenses WHERE agency_id = ? AND idem_key = ANY(?)`, agency, keys)
+	rs, err := q.query(ctx, `SELECT idem_key, id, status_index FROM licenses WHERE agency_id = ? AND idem_key = ANY(?) AND idem_key <> ''`, agency, keys)
 	if err != nil {
 		return nil, err
 	}

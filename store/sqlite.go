@@ -116,7 +116,7 @@ func (b *sqliteBackend) isUnique(err error) bool {
 func (b *sqliteBackend) existingKeys(ctx context.Context, q querier, agency string, keys []string) (map[string]IssueResult, error) {
 	// One query for the whole batch: the keys travel as one JSON array.
 	arr, _ := json.Marshal(keys)
-	rs, err := q.query(ctx, `SELECT idem_key, id, status_index FROM licenses WHERE agency_id = ? AND idem_key IN (SELECT value FROM json_each(?))`, agency, string(arr))
+	rs, err := q.query(ctx, `SELECT idem_key, id, status_index FROM licenses WHERE agency_id = ? AND idem_key IN (SELECT value FROM json_each(?)) AND idem_key <> ''`, agency, string(arr))
 	if err != nil {
 		return nil, err
 	}
