@@ -31,9 +31,9 @@ func FuzzParsePrivateKeyPEM(f *testing.F) {
 	sec1, _ := smx509.MarshalSM2PrivateKey(p.signerKey)
 	f.Add(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: sec1}), []byte(nil))
 	f.Add([]byte("-----BEGIN ENCRYPTED PRIVATE KEY-----\nMAA=\n-----END ENCRYPTED PRIVATE KEY-----\n"), []byte("x"))
-	old := maxKDFIterations
-	maxKDFIterations = 2000
-	f.Cleanup(func() { maxKDFIterations = old })
+	oldI, oldM := maxKDFIterations, maxScryptMemory
+	maxKDFIterations, maxScryptMemory = 2000, 1<<20
+	f.Cleanup(func() { maxKDFIterations, maxScryptMemory = oldI, oldM })
 	f.Fuzz(func(t *testing.T, data, pass []byte) {
 		if len(data) > fuzzMax {
 			return

@@ -15,6 +15,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/emmansun/gmsm/pkcs"
 	"github.com/emmansun/gmsm/pkcs8"
@@ -42,10 +43,6 @@ const (
 // files. About 0.1 s on the reference machine: slow enough to make guessing
 // a passphrase costly, fast enough for a CLI that opens a key per command.
 const KDFIterations = 100_000
-
-// maxKDFIterations bounds what a key file may ask for, so a crafted file
-// cannot make the reader spin for hours.
-var maxKDFIterations int64 = 10_000_000
 
 // maxPEMInput bounds every PEM/DER input this package parses.
 const maxPEMInput = 1 << 20
@@ -129,16 +126,13 @@ func parsePrivateKeyPEM(data, passphrase []byte, name string) (*sm2.PrivateKey, 
 	return sm2PrivateKey(key, name)
 }
 
-// decryptPKCS8 opens an EncryptedPrivateKeyInfo. It first reads the
-// iteration count itself, so a crafted file cannot ask for an unbounded
-// amount of work, and tells a damaged file from a wrong passphrase.
+// decryptPKCS8 opens an EncryptedPrivateKeyInfo. It first reads the key
+// derivation parameters itself, so a crafted file cannot ask for an
+// unbounded amount of work or memory, and tells a damaged file from a
+// wrong passphrase.
 func decryptPKCS8(der, passphrase []byte, name string) (any, error) {
-	iter, err := pbkdf2Iterations(der)
-	if err != nil {
-		return nil, fmt.Errorf("certs: %s: corrupt encrypted private key: %v", name, err)
-	}
-	if iter > maxKDFIterations {
-		return nil, fmt.Errorf("certs: %s asks for %d PBKDF2 iterations, more than the limit %d", name, iter, maxKDFIterations)
+	if err := checkKDFCost(der); err != nil {
+		return nil, fmt.Errorf("certs: %s: %v", name, err)
 	}
 	key, _, err := pkcs8.ParsePrivateKey(der, passphrase)
 	if err != nil {
@@ -161,18 +155,34 @@ func isPKCS8ParseError(err error) bool {
 		return true
 	}
 	msg := err.Error()
-	return bytes.HasPrefix([]byte(msg), []byte("x509:")) || bytes.Contains([]byte(msg), []byte("padding"))
+	return strings.HasPrefix(msg, "x509:") || strings.Contains(msg, "padding")
 }
 
-// pbkdf2Iterations reads the PBKDF2 iteration count from an
-// EncryptedPrivateKeyInfo using PBES2 (RFC 8018 A.2, A.4):
+// Limits on what an encrypted key file may ask of its reader.
+var (
+	maxKDFIterations int64 = 10_000_000 // PBKDF2 / PBES1
+	maxScryptMemory  int64 = 256 << 20  // 128 * N * r bytes
+	maxScryptP       int64 = 16
+)
+
+var (
+	oidPBES2  = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 5, 13}
+	oidSMPBES = asn1.ObjectIdentifier{1, 2, 156, 10197, 6, 4, 1, 5, 2}
+	oidPBKDF2 = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 5, 12}
+	oidSMKDF  = asn1.ObjectIdentifier{1, 2, 156, 10197, 6, 4, 1, 5, 1}
+	oidScrypt = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 11591, 4, 11}
+)
+
+// checkKDFCost reads the key-derivation parameters of an
+// EncryptedPrivateKeyInfo (RFC 5208, RFC 8018 A.2-A.4, RFC 7914 §7) and
+// refuses costs beyond the limits above:
 //
 //	EncryptedPrivateKeyInfo ::= SEQUENCE { encryptionAlgorithm AlgorithmIdentifier, encryptedData OCTET STRING }
-//	PBES2-params ::= SEQUENCE { keyDerivationFunc AlgorithmIdentifier, encryptionScheme AlgorithmIdentifier }
+//	PBES2-params  ::= SEQUENCE { keyDerivationFunc AlgorithmIdentifier, encryptionScheme AlgorithmIdentifier }
 //	PBKDF2-params ::= SEQUENCE { salt OCTET STRING, iterationCount INTEGER, ... }
-//
-// Schemes other than PBES2 (PBES1) return 0: their cost is small and fixed.
-func pbkdf2Iterations(der []byte) (int64, error) {
+//	scrypt-params ::= SEQUENCE { salt OCTET STRING, costParameter INTEGER, blockSize INTEGER, parallelizationParameter INTEGER, ... }
+//	PBEParameter  ::= SEQUENCE { salt OCTET STRING, iterationCount INTEGER }   -- PBES1, PKCS#12
+func checkKDFCost(der []byte) error {
 	in := cryptobyte.String(der)
 	var epki, alg, data cryptobyte.String
 	var oid asn1.ObjectIdentifier
@@ -180,36 +190,58 @@ func pbkdf2Iterations(der []byte) (int64, error) {
 		!epki.ReadASN1(&alg, cbasn1.SEQUENCE) ||
 		!epki.ReadASN1(&data, cbasn1.OCTET_STRING) || !epki.Empty() ||
 		!alg.ReadASN1ObjectIdentifier(&oid) {
-		return 0, errors.New("not a PKCS#8 EncryptedPrivateKeyInfo")
+		return errors.New("corrupt encrypted private key: not a PKCS#8 EncryptedPrivateKeyInfo")
 	}
 	if !oid.Equal(oidPBES2) && !oid.Equal(oidSMPBES) {
-		return 0, nil
+		// PBES1 and PKCS#12 schemes: PBEParameter.
+		return checkIterations(alg)
 	}
-	var params, kdf, kdfParams cryptobyte.String
+	var params, kdf cryptobyte.String
 	var kdfOID asn1.ObjectIdentifier
 	if !alg.ReadASN1(&params, cbasn1.SEQUENCE) ||
 		!params.ReadASN1(&kdf, cbasn1.SEQUENCE) ||
 		!kdf.ReadASN1ObjectIdentifier(&kdfOID) {
-		return 0, errors.New("malformed PBES2 parameters")
+		return errors.New("corrupt encrypted private key: malformed PBES2 parameters")
 	}
-	if !kdfOID.Equal(oidPBKDF2) {
-		return 0, nil // scrypt etc.: gmsm bounds those itself
+	switch {
+	case kdfOID.Equal(oidPBKDF2), kdfOID.Equal(oidSMKDF):
+		return checkIterations(kdf)
+	case kdfOID.Equal(oidScrypt):
+		return checkScrypt(kdf)
 	}
-	var salt cryptobyte.String
-	var iter int64
-	if !kdf.ReadASN1(&kdfParams, cbasn1.SEQUENCE) ||
-		!kdfParams.ReadASN1(&salt, cbasn1.OCTET_STRING) ||
-		!kdfParams.ReadASN1Integer(&iter) || iter < 1 {
-		return 0, errors.New("malformed PBKDF2 parameters")
-	}
-	return iter, nil
+	return fmt.Errorf("unsupported key derivation function %v: expected PBKDF2", kdfOID)
 }
 
-var (
-	oidPBES2  = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 5, 13}
-	oidSMPBES = asn1.ObjectIdentifier{1, 2, 156, 10197, 6, 4, 1, 5, 2}
-	oidPBKDF2 = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 5, 12}
-)
+// checkIterations reads SEQUENCE { salt OCTET STRING, iterationCount INTEGER, ... }.
+func checkIterations(s cryptobyte.String) error {
+	var p, salt cryptobyte.String
+	var iter int64
+	if !s.ReadASN1(&p, cbasn1.SEQUENCE) ||
+		!p.ReadASN1(&salt, cbasn1.OCTET_STRING) ||
+		!p.ReadASN1Integer(&iter) || iter < 1 {
+		return errors.New("corrupt encrypted private key: malformed key derivation parameters")
+	}
+	if iter > maxKDFIterations {
+		return fmt.Errorf("key file asks for %d key derivation iterations, more than the limit %d", iter, maxKDFIterations)
+	}
+	return nil
+}
+
+// checkScrypt reads scrypt-params and bounds memory and parallelism.
+func checkScrypt(s cryptobyte.String) error {
+	var p, salt cryptobyte.String
+	var n, r, par int64
+	if !s.ReadASN1(&p, cbasn1.SEQUENCE) ||
+		!p.ReadASN1(&salt, cbasn1.OCTET_STRING) ||
+		!p.ReadASN1Integer(&n) || !p.ReadASN1Integer(&r) || !p.ReadASN1Integer(&par) ||
+		n < 2 || r < 1 || par < 1 {
+		return errors.New("corrupt encrypted private key: malformed scrypt parameters")
+	}
+	if r > maxScryptMemory/128 || n > maxScryptMemory/(128*r) || par > maxScryptP {
+		return fmt.Errorf("key file asks for scrypt N=%d r=%d p=%d, more than the limits (%d MiB, p<=%d)", n, r, par, maxScryptMemory>>20, maxScryptP)
+	}
+	return nil
+}
 
 // sm2PrivateKey accepts only SM2 keys and names anything else.
 func sm2PrivateKey(key any, name string) (*sm2.PrivateKey, error) {

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/emmansun/gmsm/pkcs"
 	"github.com/emmansun/gmsm/pkcs8"
 	"github.com/emmansun/gmsm/sm2"
 	"github.com/emmansun/gmsm/smx509"
@@ -233,5 +234,33 @@ func TestPEMHelpersErrors(t *testing.T) {
 	got, err := ParsePublicKeyPEM(pemBytes)
 	if err != nil || !got.Equal(pub(p.sealKey)) {
 		t.Errorf("public key round trip: %v", err)
+	}
+}
+
+// TestKDFCostBounds: a key file cannot make the reader do unbounded work.
+func TestKDFCostBounds(t *testing.T) {
+	p := fixturePKI(t)
+	enc := func(e pkcs.PBESEncrypter) []byte {
+		der, err := pkcs8.MarshalPrivateKey(p.signerKey, testPass, e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pem.EncodeToMemory(&pem.Block{Type: "ENCRYPTED PRIVATE KEY", Bytes: der})
+	}
+	pbkdf2 := enc(pkcs.NewPBESEncrypter(pkcs.SM4CBC, pkcs.NewPBKDF2Opts(pkcs.SM3, 16, 1000)))
+	scrypt := enc(pkcs.NewPBESEncrypter(pkcs.SM4CBC, pkcs.NewScryptOpts(16, 1024, 8, 1)))
+	for name, data := range map[string][]byte{"pbkdf2": pbkdf2, "scrypt": scrypt} {
+		if k, err := ParsePrivateKeyPEM(data, testPass); err != nil || !k.Equal(p.signerKey) {
+			t.Errorf("%s within limits: %v", name, err)
+		}
+	}
+	oldI, oldM := maxKDFIterations, maxScryptMemory
+	defer func() { maxKDFIterations, maxScryptMemory = oldI, oldM }()
+	maxKDFIterations, maxScryptMemory = 999, 512<<10
+	if _, err := ParsePrivateKeyPEM(pbkdf2, testPass); err == nil || !strings.Contains(err.Error(), "1000 key derivation iterations, more than the limit 999") {
+		t.Errorf("pbkdf2 beyond limit: %v", err)
+	}
+	if _, err := ParsePrivateKeyPEM(scrypt, testPass); err == nil || !strings.Contains(err.Error(), "scrypt N=1024 r=8 p=1") {
+		t.Errorf("scrypt beyond limit: %v", err)
 	}
 }

@@ -237,6 +237,11 @@ func TestOurPoolVerifiesOpenSSLChain(t *testing.T) {
 	if err != nil || !encKey.Equal(key) {
 		t.Fatalf("OpenSSL-encrypted key: %v", err)
 	}
+	mustOSSL(t, dir, "pkcs8", "-topk8", "-in", "ee.key", "-scrypt", "-passout", "pass:s3cret", "-out", "ee-scrypt.key")
+	scKey, err := ParsePrivateKeyPEM(read("ee-scrypt.key"), []byte("s3cret"))
+	if err != nil || !scKey.Equal(key) {
+		t.Fatalf("OpenSSL scrypt-encrypted key: %v", err)
+	}
 	if _, err := ParsePrivateKeyPEM(read("ee-enc.key"), []byte("s3creT")); err == nil || !strings.Contains(err.Error(), "wrong passphrase") {
 		t.Fatalf("wrong passphrase on OpenSSL key: %v", err)
 	}
