@@ -11,6 +11,7 @@ import (
 	"io"
 	"math/big"
 	"reflect"
+	"sync"
 
 	"github.com/emmansun/gmsm/sm2"
 	"github.com/emmansun/gmsm/sm3"
@@ -198,6 +199,37 @@ func parseCOSESign1(b []byte) (*coseSign1, error) {
 	return &c, nil
 }
 
+// zaCache keeps Z_A (GB/T 32918.2 §5.5, default user ID) per signer key:
+// a verifier sees the same few agency keys over and over, and Z_A costs an
+// SM3 over 210 bytes each time.
+var zaCache = struct {
+	sync.Mutex
+	m map[[64]byte][]byte
+}{m: map[[64]byte][]byte{}}
+
+func cachedZA(pub *ecdsa.PublicKey) ([]byte, error) {
+	var k [64]byte
+	pub.X.FillBytes(k[:32])
+	pub.Y.FillBytes(k[32:])
+	zaCache.Lock()
+	za, ok := zaCache.m[k]
+	zaCache.Unlock()
+	if ok {
+		return za, nil
+	}
+	za, err := sm2.CalculateZA(pub, []byte("1234567812345678"))
+	if err != nil {
+		return nil, err
+	}
+	zaCache.Lock()
+	if len(zaCache.m) >= 1024 {
+		clear(zaCache.m)
+	}
+	zaCache.m[k] = za
+	zaCache.Unlock()
+	return za, nil
+}
+
 // signSM2 signs msg with SM2/SM3 (Z_A with the default user ID) and
 // returns r||s.
 func signSM2(rand io.Reader, priv *sm2.PrivateKey, msg []byte) ([]byte, error) {
@@ -240,7 +272,17 @@ func verifySig(alg int64, pub *ecdsa.PublicKey, msg, rs []byte) bool {
 	}
 	switch alg {
 	case AlgSM2SM3:
-		return sm2.IsSM2PublicKey(pub) && sm2.VerifyASN1WithSM2(pub, nil, msg, rsToDER(rs))
+		if !sm2.IsSM2PublicKey(pub) {
+			return false
+		}
+		za, err := cachedZA(pub)
+		if err != nil {
+			return false
+		}
+		h := sm3.New()
+		h.Write(za)
+		h.Write(msg)
+		return sm2.VerifyASN1(pub, h.Sum(nil), rsToDER(rs))
 	case AlgES256:
 		if pub.Curve != elliptic.P256() {
 			return false

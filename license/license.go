@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/emmansun/gmsm/sm2"
 	"github.com/emmansun/gmsm/sm3"
@@ -341,9 +342,7 @@ func (s *Signer) Issue(req Request) (*License, error) {
 		l.c.Digests[tag] = fieldDigest(l.salts[tag], tag, vals[tag])
 	}
 	l.protected = protectedHeader(AlgSM2SM3, s.kid)
-	if l.payload, err = encMode.Marshal(&l.c); err != nil {
-		return nil, fmt.Errorf("license: encoding claims: %w", err)
-	}
+	l.payload = l.c.marshal()
 	if l.signature, err = signSM2(rnd, s.key, sigStructure(l.protected, l.payload)); err != nil {
 		return nil, err
 	}
@@ -421,19 +420,9 @@ func decodeValues(t *Type, raw map[uint64]cbor.RawMessage) (map[uint64]any, erro
 		if f == nil {
 			return nil, formatErr("field tag %d is not defined for %s", tag, t.Key)
 		}
-		var v any
-		var err error
-		if f.Kind == KindText {
-			var s string
-			err = decMode.Unmarshal(r, &s)
-			v = s
-		} else {
-			var n int64
-			err = decMode.Unmarshal(r, &n)
-			v = n
-		}
-		if err != nil {
-			return nil, formatErr("field %s: %v", f.Key, err)
+		v, ok := decodeValue(r, f.Kind == KindText)
+		if !ok {
+			return nil, formatErr("field %s: malformed value", f.Key)
 		}
 		if err := f.checkWire(v); err != nil {
 			return nil, report.Errorf(report.FormatFailure, "%v", err)
@@ -610,4 +599,110 @@ func (l *License) Subject() map[string]any {
 		s["status_list"], s["status_index"] = l.StatusList, l.StatusIndex
 	}
 	return s
+}
+
+// marshal encodes the claims in CBOR core deterministic encoding (RFC
+// 8949 §4.2.1: shortest heads, map keys in bytewise order, which for these
+// small unsigned keys is numeric order). Hand-written because it runs once
+// per issued license and once per verified static QR; a test checks it
+// against fxamacker/cbor's CoreDetEncOptions.
+func (c *claims) marshal() []byte {
+	n := uint64(6)
+	if c.ValidFrom != nil {
+		n++
+	}
+	if c.ValidTo != nil {
+		n++
+	}
+	if c.StatusList != "" {
+		n++
+	}
+	if c.StatusIndex != nil {
+		n++
+	}
+	if len(c.CNF) > 0 {
+		n++
+	}
+	if len(c.Digests) > 0 {
+		n++
+	}
+	b := make([]byte, 0, 96+len(c.Digests)*(digestSize+3))
+	b = appendHead(b, 5, n)
+	b = appendHead(append(b, 1), 0, c.Type)
+	b = appendText(append(b, 2), c.Issuer)
+	b = appendText(append(b, 3), c.Serial)
+	b = appendHead(append(b, 4), 0, c.Version)
+	b = appendInt(append(b, 5), c.Issued)
+	if c.ValidFrom != nil {
+		b = appendInt(append(b, 6), *c.ValidFrom)
+	}
+	if c.ValidTo != nil {
+		b = appendInt(append(b, 7), *c.ValidTo)
+	}
+	b = appendInt(append(b, 8), c.SignedAt)
+	if c.StatusList != "" {
+		b = appendText(append(b, 9), c.StatusList)
+	}
+	if c.StatusIndex != nil {
+		b = appendHead(append(b, 10), 0, *c.StatusIndex)
+	}
+	if len(c.CNF) > 0 {
+		b = appendBytes(append(b, 11), c.CNF)
+	}
+	if len(c.Digests) > 0 {
+		b = appendHead(append(b, 12), 5, uint64(len(c.Digests)))
+		for _, tag := range sortedTags(c.Digests) {
+			b = appendBytes(appendHead(b, 0, tag), c.Digests[tag])
+		}
+	}
+	return b
+}
+
+// decodeValue reads one field value: a CBOR text string (text fields) or
+// integer (dates, codes, numbers), refusing anything else and trailing
+// bytes.
+func decodeValue(r []byte, text bool) (any, bool) {
+	if len(r) == 0 {
+		return nil, false
+	}
+	major, arg, n, ok := readHead(r)
+	if !ok {
+		return nil, false
+	}
+	r = r[n:]
+	switch {
+	case text && major == 3 && uint64(len(r)) == arg:
+		s := string(r)
+		return s, utf8.ValidString(s)
+	case !text && major == 0 && len(r) == 0 && arg <= 1<<62:
+		return int64(arg), true
+	case !text && major == 1 && len(r) == 0 && arg < 1<<62:
+		return -1 - int64(arg), true
+	}
+	return nil, false
+}
+
+// readHead reads a CBOR head in its shortest form (deterministic
+// encoding); it returns the major type, argument and head length.
+func readHead(b []byte) (major byte, arg uint64, n int, ok bool) {
+	major, ai := b[0]>>5, b[0]&31
+	switch {
+	case ai < 24:
+		return major, uint64(ai), 1, true
+	case ai == 24 && len(b) >= 2 && b[1] >= 24:
+		return major, uint64(b[1]), 2, true
+	case ai == 25 && len(b) >= 3:
+		v := uint64(b[1])<<8 | uint64(b[2])
+		return major, v, 3, v >= 1<<8
+	case ai == 26 && len(b) >= 5:
+		v := uint64(b[1])<<24 | uint64(b[2])<<16 | uint64(b[3])<<8 | uint64(b[4])
+		return major, v, 5, v >= 1<<16
+	case ai == 27 && len(b) >= 9:
+		var v uint64
+		for _, c := range b[1:9] {
+			v = v<<8 | uint64(c)
+		}
+		return major, v, 9, v >= 1<<32
+	}
+	return 0, 0, 0, false
 }

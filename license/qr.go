@@ -141,10 +141,7 @@ func (l *License) QRText(omit ...string) (string, error) {
 	}
 	c := l.c
 	c.Digests = nil
-	cb, err := encMode.Marshal(&c)
-	if err != nil {
-		return "", err
-	}
+	cb := c.marshal()
 	b := []byte{0x85}
 	b = append(b, (&coseSign1{Protected: l.protected, Signature: l.signature}).marshal()...)
 	b = append(b, cb...)
@@ -212,9 +209,7 @@ func ParseQR(text string) (*License, error) {
 	if len(l.c.Digests) == 0 {
 		l.c.Digests = nil
 	}
-	if l.payload, err = encMode.Marshal(&l.c); err != nil {
-		return nil, formatErr("claims: %v", err)
-	}
+	l.payload = l.c.marshal()
 	l.fillFromClaims()
 	// The holder copy's master salt stays: a static QR reveals everything
 	// anyway, and keeping it lets a wallet import a license from its QR.

@@ -1,0 +1,91 @@
+package license
+
+import (
+	"crypto/rand"
+	"testing"
+
+	"github.com/emmansun/gmsm/sm2"
+)
+
+// Baselines in the same run: raw SM2 sign and verify of a message the
+// size of a license's ToBeSigned bytes.
+func BenchmarkRawSM2Sign(b *testing.B) {
+	k := testKey(b, "bench")
+	msg := make([]byte, 400)
+	for b.Loop() {
+		k.Sign(rand.Reader, msg, sm2.DefaultSM2SignerOpts)
+	}
+}
+
+func BenchmarkRawSM2Verify(b *testing.B) {
+	k := testKey(b, "bench")
+	msg := make([]byte, 400)
+	sig, _ := k.Sign(rand.Reader, msg, sm2.DefaultSM2SignerOpts)
+	for b.Loop() {
+		if !sm2.VerifyASN1WithSM2(&k.PublicKey, nil, msg, sig) {
+			b.Fatal("verify")
+		}
+	}
+}
+
+// BenchmarkIssue signs one 12-field business license: validation,
+// salts, digests, CBOR, SM2.
+func BenchmarkIssue(b *testing.B) {
+	s, _ := testSigner(b)
+	req := SampleRequests()[0]
+	req.StatusList = "L1"
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.Issue(req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkIssueParallel(b *testing.B) {
+	s, _ := testSigner(b)
+	req := SampleRequests()[0]
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := s.Issue(req); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func BenchmarkQRText(b *testing.B) {
+	s, _ := testSigner(b)
+	l := issueSample(b, s, "business_license", nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		l.QRText()
+	}
+}
+
+// BenchmarkParseQRVerify: decode the static QR and check the signature.
+func BenchmarkParseQRVerify(b *testing.B) {
+	s, cert := testSigner(b)
+	text, _ := issueSample(b, s, "business_license", nil).QRText()
+	b.ReportAllocs()
+	for b.Loop() {
+		l, err := ParseQR(text)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := l.VerifySignature(cert.PublicKey); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkParseQR(b *testing.B) {
+	s, _ := testSigner(b)
+	text, _ := issueSample(b, s, "business_license", nil).QRText()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ParseQR(text); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
