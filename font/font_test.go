@@ -16,13 +16,33 @@ func TestTTFParsesWithGlyphs(t *testing.T) {
 	if n := len(TTF()); n > 3<<20 || n < 500<<10 {
 		t.Fatalf("embedded font is %d bytes, want between 500 KiB and 3 MiB", n)
 	}
+	// TrueType outlines (a glyf table, no CFF) and no hinting programs:
+	// read the table directory directly.
+	tables := map[string]bool{}
+	b := TTF()
+	if string(b[:4]) != "\x00\x01\x00\x00" {
+		t.Fatalf("sfnt version %x, want TrueType 00010000", b[:4])
+	}
+	for i, n := 0, int(b[4])<<8|int(b[5]); i < n; i++ {
+		tables[string(b[12+16*i:16+16*i])] = true
+	}
+	for _, tag := range []string{"glyf", "loca", "cmap", "hmtx", "name", "OS/2", "post"} {
+		if !tables[tag] {
+			t.Errorf("table %q missing", tag)
+		}
+	}
+	for _, tag := range []string{"CFF ", "fpgm", "prep", "cvt "} {
+		if tables[tag] {
+			t.Errorf("table %q present; want TrueType outlines without hinting", tag)
+		}
+	}
 	// Parse independently of SFNT() so this tests the file, not our cache.
 	f, err := sfnt.Parse(TTF())
 	if err != nil {
 		t.Fatal(err)
 	}
-	var b sfnt.Buffer
-	name, err := f.Name(&b, sfnt.NameIDFamily)
+	var buf sfnt.Buffer
+	name, err := f.Name(&buf, sfnt.NameIDFamily)
 	if err != nil || !strings.Contains(name, "WenQuanYi") {
 		t.Errorf("family name = %q, %v; want WenQuanYi Micro Hei", name, err)
 	}
@@ -31,13 +51,13 @@ func TestTTFParsesWithGlyphs(t *testing.T) {
 		want += string(r)
 	}
 	for _, r := range want {
-		i, err := f.GlyphIndex(&b, r)
+		i, err := f.GlyphIndex(&buf, r)
 		if err != nil || i == 0 {
 			t.Errorf("no glyph for %q (U+%04X): %v", r, r, err)
 			continue
 		}
 		// The glyph must have an outline, not be an empty placeholder.
-		segs, err := f.LoadGlyph(&b, i, fixed.I(100), nil)
+		segs, err := f.LoadGlyph(&buf, i, fixed.I(100), nil)
 		if err != nil || len(segs) == 0 {
 			t.Errorf("glyph for %q has no outline: %d segments, %v", r, len(segs), err)
 		}

@@ -139,6 +139,12 @@ func TestInteropSignedValueV4(t *testing.T) {
 	if err := sig.VerifyHash(sig.DataHash); err != nil {
 		t.Errorf("VerifyHash with the signed hash: %v", err)
 	}
+	// Judged today (2026-11-23) the seal and the signer certificate have
+	// expired.
+	wantReason(t, sig.Seal.CheckValidity(interopNow), report.SealInvalid)
+	if !sig.Cert.NotAfter.Before(interopNow) {
+		t.Errorf("signer certificate valid until %v, expected expired", sig.Cert.NotAfter)
+	}
 	h := sm3.Sum(xml)
 	if string(h[:]) == string(sig.DataHash) {
 		t.Fatal("sample changed: dataHash equals SM3(Signature.xml)")

@@ -140,3 +140,28 @@ func Show(s *Seal) string {
 	}
 	return b.String()
 }
+
+// ShowSignature returns a seal signature's content as text, Chinese labels
+// first, followed by its seal's (Show).
+func ShowSignature(sig *Signature) string {
+	var b strings.Builder
+	line := func(zh, en, v string) { fmt.Fprintf(&b, "%s %s: %s\n", zh, en, v) }
+	line("签章格式", "Format", versionName(sig.Version)+" SES_Signature")
+	c := certSummary(sig.CertRaw, sig.Cert)
+	line("签章人", "Signer", fmt.Sprintf("%s (issuer %s, serial %s, %s — %s)", c.Subject, c.Issuer, c.Serial,
+		c.NotBefore.Format("2006-01-02"), c.NotAfter.Format("2006-01-02")))
+	if sig.SignedAt.IsZero() {
+		line("签章时间", "Signed at", fmt.Sprintf("unreadable 无法识别 (%q)", sig.RawTimeInfo))
+	} else {
+		line("签章时间", "Signed at", sig.SignedAt.UTC().Format("2006-01-02 15:04:05 UTC")+" (claimed by the signer 签章人声明)")
+	}
+	line("原文属性", "Property info", sig.PropertyInfo)
+	line("原文杂凑", "Data hash", hex.EncodeToString(sig.DataHash))
+	line("签名算法", "Algorithm", algName(sig.SignatureAlg.String()))
+	if sig.TimeStamp != nil {
+		line("时间戳", "Timestamp", "present (not checked 未验证)")
+	}
+	b.WriteString("—— 印章 Seal ——\n")
+	b.WriteString(Show(sig.Seal))
+	return b.String()
+}

@@ -35,3 +35,22 @@ func TestShowInterop(t *testing.T) {
 		t.Errorf("JSON summary = %s (%v)", b, err)
 	}
 }
+
+func TestShowSignatureInterop(t *testing.T) {
+	sig, err := ParseSignature(readInterop(t, "SignedValueV4.dat"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := ShowSignature(sig)
+	for _, want := range []string{
+		"签章格式 Format: GB/T 38540-2020 (V4) SES_Signature",
+		"签章时间 Signed at: 2020-10-12 11:14:03 UTC",
+		"原文属性 Property info: /Doc_0/Signs/Sign_0/Signature.xml",
+		"原文杂凑 Data hash: " + strings.Repeat("00", 32),
+		"印章编码 Seal ID: 51f044b76510434e9bc67a1185c2fba5",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("ShowSignature lacks %q:\n%s", want, out)
+		}
+	}
+}
