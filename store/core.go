@@ -313,8 +313,8 @@ func normalize(l *LicenseRecord, now time.Time) error {
 	return nil
 }
 
-// The explicit idem_key <> ” in the lookups below lets both planners use
-// the partial unique index (agency_id, idem_key) WHERE idem_key <> ”; a
+// The explicit idem_key <> (empty string) in the lookups below lets both planners use
+// the partial unique index (agency_id, idem_key) WHERE idem_key is not empty; a
 // bare "idem_key = ?" does not imply the index predicate.
 func (d *db) licenseByKey(ctx context.Context, q querier, agency, key string) (LicenseRecord, error) {
 	return scanLicense(q.queryRow(ctx, `SELECT `+licCols+` FROM licenses WHERE agency_id = ? AND idem_key = ? AND idem_key <> ''`, agency, key))
