@@ -221,6 +221,9 @@ func asRef(x any) (ref, bool) {
 	if x == nil {
 		return ref{}, false
 	}
+	if r, ok := x.(ref); ok {
+		return r, true
+	}
 	rv := reflect.ValueOf(x)
 	if rv.Kind() == reflect.Struct && rv.Type().Name() == "objptr" {
 		return foreignRef(rv), true
@@ -233,6 +236,22 @@ func asRef(x any) (ref, bool) {
 func rawKey(v dpdf.Value, key string) any {
 	rv := reflect.ValueOf(v.RawData())
 	if !rv.IsValid() {
+		return nil
+	}
+	if rv.Kind() == reflect.Struct {
+		// A stream: its header is reachable only read-only, so return
+		// just references (as our own ref type).
+		h := rv.FieldByName("hdr")
+		if h.Kind() != reflect.Map {
+			return nil
+		}
+		e := h.MapIndex(reflect.ValueOf(key).Convert(h.Type().Key()))
+		if e.Kind() == reflect.Interface && !e.IsNil() {
+			e = e.Elem()
+		}
+		if e.IsValid() && e.Kind() == reflect.Struct && e.Type().Name() == "objptr" {
+			return foreignRef(e)
+		}
 		return nil
 	}
 	if rv.Kind() != reflect.Map {

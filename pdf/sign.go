@@ -94,6 +94,9 @@ func openReader(r io.ReaderAt, size int64) (rd *dpdf.Reader, err error) {
 			rd, err = nil, ErrEncrypted
 		}
 	}()
+	if err := guardFile(r, size); err != nil {
+		return nil, err
+	}
 	rd, err = dpdf.NewReader(r, size)
 	if err != nil {
 		if errors.Is(err, dpdf.ErrInvalidPassword) {
@@ -103,6 +106,9 @@ func openReader(r io.ReaderAt, size int64) (rd *dpdf.Reader, err error) {
 	}
 	if !rd.Trailer().Key("Encrypt").IsNull() {
 		return nil, ErrEncrypted
+	}
+	if err := checkObjStms(rd); err != nil {
+		return nil, err
 	}
 	return rd, nil
 }
@@ -302,14 +308,10 @@ func planUpdate(rd *dpdf.Reader, in io.ReaderAt, size int64, opts *SignOptions, 
 	if opts.Appearance != nil && opts.Appearance.Page > 0 {
 		pageNo = opts.Appearance.Page
 	}
-	if n := rd.NumPage(); pageNo > n {
-		return nil, fmt.Errorf("pdf: page %d requested but the document has %d pages", pageNo, n)
+	page, pageRef, err := findPage(rd, pageNo)
+	if err != nil {
+		return nil, err
 	}
-	page := rd.Page(pageNo)
-	if page.V.IsNull() || page.V.Key("Type").Name() != "Page" {
-		return nil, fmt.Errorf("pdf: page %d not found in the page tree", pageNo)
-	}
-	pageRef := ptrOf(page.V)
 
 	u.sigID = alloc()
 	widgetID := alloc()
@@ -395,18 +397,18 @@ func planUpdate(rd *dpdf.Reader, in io.ReaderAt, size int64, opts *SignOptions, 
 
 	// The page gets the widget in /Annots (rewriting the array object if
 	// /Annots is indirect, else the page).
-	switch annots := rawKey(page.V, "Annots").(type) {
+	switch annots := rawKey(page, "Annots").(type) {
 	case nil:
-		pd := dictOf(page.V)
+		pd := dictOf(page)
 		pd.Set("Annots", []any{wref})
 		u.objs = append(u.objs, obj{id: pageRef.ID, gen: pageRef.Gen, val: pd})
 	default:
 		if ar, ok := asRef(annots); ok {
-			items := rawItems(page.V.Key("Annots"))
+			items := rawItems(page.Key("Annots"))
 			u.objs = append(u.objs, obj{id: ar.ID, gen: ar.Gen, val: append(items, wref)})
 		} else {
-			pd := dictOf(page.V)
-			pd.Set("Annots", append(rawItems(page.V.Key("Annots")), wref))
+			pd := dictOf(page)
+			pd.Set("Annots", append(rawItems(page.Key("Annots")), wref))
 			u.objs = append(u.objs, obj{id: pageRef.ID, gen: pageRef.Gen, val: pd})
 		}
 	}
@@ -589,4 +591,49 @@ func runs(ids []uint32) [][]uint32 {
 		out[len(out)-1] = append(out[len(out)-1], id)
 	}
 	return out
+}
+
+// findPage returns page n (1-based) by walking the page tree, with a
+// visited set (digitorus's Page follows /Kids without one).
+func findPage(rd *dpdf.Reader, n int) (dpdf.Value, ref, error) {
+	visited := map[ref]bool{}
+	count := 0
+	var found dpdf.Value
+	var foundRef ref
+	var walk func(v dpdf.Value, self ref, depth int) bool
+	walk = func(v dpdf.Value, self ref, depth int) bool {
+		if depth > 64 || visited[self] || len(visited) > 1<<20 {
+			return false
+		}
+		visited[self] = true
+		switch v.Key("Type").Name() {
+		case "Page":
+			count++
+			if count == n {
+				found, foundRef = v, self
+				return true
+			}
+		case "Pages":
+			kids := v.Key("Kids")
+			raw := rawItems(kids)
+			for i := range raw {
+				kr, ok := asRef(raw[i])
+				if !ok {
+					continue // pages must be indirect objects
+				}
+				if walk(kids.Index(i), kr, depth+1) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	root, ok := asRef(rawKey(rd.Trailer().Key("Root"), "Pages"))
+	if !ok {
+		return dpdf.Value{}, ref{}, errors.New("pdf: the catalog has no indirect /Pages")
+	}
+	if !walk(rd.Trailer().Key("Root").Key("Pages"), root, 0) {
+		return dpdf.Value{}, ref{}, fmt.Errorf("pdf: page %d not found: the document has %d pages", n, count)
+	}
+	return found, foundRef, nil
 }

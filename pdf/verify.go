@@ -100,21 +100,22 @@ func Verify(r io.ReaderAt, size int64) (res *Result, err error) {
 	res = &Result{}
 	// The document is the last revision that opens; anything after it is
 	// not a valid incremental update.
+	// Open the last revision that reads: anything after it is not a valid
+	// incremental update. Opening at the exact revision end (not the file
+	// size) keeps trailing junk away from the parser.
 	var rd *dpdf.Reader
 	last := len(ends) - 1
-	rd, err = openReader(r, size)
-	if err != nil {
+	for ; last >= 0; last-- {
+		rd, err = openReader(io.NewSectionReader(r, 0, ends[last]), ends[last])
+		if err == nil {
+			break
+		}
 		if errors.Is(err, ErrEncrypted) {
 			return nil, err
 		}
-		for last = len(ends) - 1; last >= 0; last-- {
-			if rd, err = openReader(io.NewSectionReader(r, 0, ends[last]), ends[last]); err == nil {
-				break
-			}
-		}
-		if rd == nil {
-			return nil, err
-		}
+	}
+	if rd == nil {
+		return nil, err
 	}
 	ends = ends[:last+1]
 	res.RevisionEnds = ends
@@ -167,10 +168,19 @@ type sigField struct {
 func findSignatures(rd *dpdf.Reader) []sigField {
 	var out []sigField
 	seen := map[ref]bool{}
-	var walk func(v dpdf.Value, prefix, ft string, depth int)
-	walk = func(v dpdf.Value, prefix, ft string, depth int) {
-		if depth > maxFieldDepth || v.Kind() != dpdf.Dict || len(out) > maxSignatures {
+	visited := map[ref]bool{}
+	budget := 20000
+	var walk func(v dpdf.Value, self any, prefix, ft string, depth int)
+	walk = func(v dpdf.Value, self any, prefix, ft string, depth int) {
+		budget--
+		if budget < 0 || depth > maxFieldDepth || v.Kind() != dpdf.Dict || len(out) > maxSignatures {
 			return
+		}
+		if r, ok := asRef(self); ok {
+			if visited[r] {
+				return
+			}
+			visited[r] = true
 		}
 		full := prefix
 		if t := v.Key("T"); t.Kind() == dpdf.String {
@@ -182,7 +192,6 @@ func findSignatures(rd *dpdf.Reader) []sigField {
 		if f := v.Key("FT"); f.Kind() == dpdf.Name {
 			ft = f.Name()
 		}
-		kids := v.Key("Kids")
 		if ft == "Sig" {
 			sv := v.Key("V")
 			if sv.Kind() == dpdf.Dict && !sv.Key("ByteRange").IsNull() {
@@ -193,13 +202,16 @@ func findSignatures(rd *dpdf.Reader) []sigField {
 				}
 			}
 		}
-		for i := 0; i < kids.Len(); i++ {
-			walk(kids.Index(i), full, ft, depth+1)
+		kids := v.Key("Kids")
+		raw := rawItems(kids)
+		for i := 0; i < len(raw); i++ {
+			walk(kids.Index(i), raw[i], full, ft, depth+1)
 		}
 	}
 	fields := rd.Trailer().Key("Root").Key("AcroForm").Key("Fields")
-	for i := 0; i < fields.Len() && i < 10000; i++ {
-		walk(fields.Index(i), "", "", 0)
+	raw := rawItems(fields)
+	for i := 0; i < len(raw); i++ {
+		walk(fields.Index(i), raw[i], "", "", 0)
 	}
 	return out
 }
