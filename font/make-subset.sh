@@ -13,6 +13,9 @@
 # bytes — the font is rendered at print resolution where hints do not matter.
 set -eu
 cd "$(dirname "$0")"
+# fontTools stamps head.modified with the current time unless this is set;
+# a fixed value makes the output byte-for-byte reproducible.
+export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-1262304000}
 PY=/usr/bin/python3
 SRC=${WQY_TTC:-/usr/share/fonts/truetype/wqy/wqy-microhei.ttc}
 TMP=$(mktemp -d)
