@@ -57,6 +57,13 @@ var (
 // tests need a fixed clock. Its output is checked against gmsm's parser
 // and verifier in the tests.
 func buildCMS(digest []byte, signer crypto.Signer, cert *smx509.Certificate, chain []*smx509.Certificate, at time.Time) ([]byte, error) {
+	return buildCMSWith(digest, signer, cert, chain, at, oidSignedData, oidSM2Sign)
+}
+
+// buildCMSWith is buildCMS with the ContentInfo type and the SignerInfo
+// signature algorithm chosen (tests use it to make the GB/T 35275 and
+// 1.2.156.10197.1.501 variants other producers write).
+func buildCMSWith(digest []byte, signer crypto.Signer, cert *smx509.Certificate, chain []*smx509.Certificate, at time.Time, contentType, sigAlg asn1.ObjectIdentifier) ([]byte, error) {
 	if !sm2.IsSM2PublicKey(signer.Public()) {
 		return nil, errors.New("pdf: the signer's key is not an SM2 key: PDF signing here is SM2 only")
 	}
@@ -102,7 +109,7 @@ func buildCMS(digest []byte, signer crypto.Signer, cert *smx509.Certificate, cha
 
 	var b cryptobyte.Builder
 	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // ContentInfo
-		b.AddASN1ObjectIdentifier(oidSignedData)
+		b.AddASN1ObjectIdentifier(contentType)
 		b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
 			b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // SignedData
 				b.AddASN1Int64(1)
@@ -130,7 +137,7 @@ func buildCMS(digest []byte, signer crypto.Signer, cert *smx509.Certificate, cha
 							}
 						})
 						b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-							b.AddASN1ObjectIdentifier(oidSM2Sign)
+							b.AddASN1ObjectIdentifier(sigAlg)
 							b.AddASN1NULL()
 						})
 						b.AddASN1OctetString(sig)
