@@ -119,11 +119,16 @@ func appendText(b []byte, v string) []byte  { return append(appendHead(b, 3, uin
 // sigStructure returns the COSE ToBeSigned bytes of RFC 9052 §4.4:
 // ["Signature1", body_protected, external_aad = h”, payload].
 func sigStructure(protected, payload []byte) []byte {
-	b := make([]byte, 0, 24+len(protected)+len(payload))
+	return sigStructureAAD(protected, nil, payload)
+}
+
+// sigStructureAAD is sigStructure with an external_aad.
+func sigStructureAAD(protected, aad, payload []byte) []byte {
+	b := make([]byte, 0, 24+len(protected)+len(aad)+len(payload))
 	b = append(b, 0x84)
 	b = appendText(b, "Signature1")
 	b = appendBytes(b, protected)
-	b = appendBytes(b, nil)
+	b = appendBytes(b, aad)
 	return appendBytes(b, payload)
 }
 
@@ -345,11 +350,49 @@ func coseKey(pub *ecdsa.PublicKey) ([]byte, error) {
 	return appendBytes(append(b, 0x22), y), nil
 }
 
+// coseKeyCompressed encodes a public key as a COSE_Key whose y is the
+// sign bit (RFC 9053 §7.1.1: -3 is a bool), 32 bytes shorter.
+func coseKeyCompressed(pub *ecdsa.PublicKey) ([]byte, error) {
+	full, err := coseKey(pub)
+	if err != nil {
+		return nil, err
+	}
+	b := full[:len(full)-34] // drop y's bstr(32)
+	if pub.Y.Bit(0) == 1 {
+		return append(b, 0xf5), nil
+	}
+	return append(b, 0xf4), nil
+}
+
 type coseKeyWire struct {
-	Kty int64  `cbor:"1,keyasint"`
-	Crv int64  `cbor:"-1,keyasint"`
-	X   []byte `cbor:"-2,keyasint"`
-	Y   []byte `cbor:"-3,keyasint"`
+	Kty int64           `cbor:"1,keyasint"`
+	Crv int64           `cbor:"-1,keyasint"`
+	X   []byte          `cbor:"-2,keyasint"`
+	Y   cbor.RawMessage `cbor:"-3,keyasint"`
+}
+
+// decompress returns y for x on curve with the given parity; both SM2's
+// and P-256's p are 3 mod 4, so y = rhs^((p+1)/4).
+func decompressY(params *elliptic.CurveParams, x *big.Int, odd bool) *big.Int {
+	p := params.P
+	if x.Cmp(p) >= 0 {
+		return nil
+	}
+	// rhs = x^3 - 3x + b (both curves have a = -3)
+	rhs := new(big.Int).Mul(x, x)
+	rhs.Mul(rhs, x)
+	rhs.Sub(rhs, new(big.Int).Lsh(x, 1))
+	rhs.Sub(rhs, x)
+	rhs.Add(rhs, params.B)
+	rhs.Mod(rhs, p)
+	y := new(big.Int).ModSqrt(rhs, p)
+	if y == nil {
+		return nil
+	}
+	if (y.Bit(0) == 1) != odd {
+		y.Sub(p, y)
+	}
+	return y
 }
 
 func parseCOSEKey(b []byte) (*ecdsa.PublicKey, error) {
@@ -357,10 +400,33 @@ func parseCOSEKey(b []byte) (*ecdsa.PublicKey, error) {
 	if err := decMode.Unmarshal(b, &k); err != nil {
 		return nil, formatErr("malformed holder COSE_Key: %v", err)
 	}
-	if k.Kty != 2 || len(k.X) != 32 || len(k.Y) != 32 {
-		return nil, formatErr("holder COSE_Key must be EC2 with 32-byte x and y")
+	if k.Kty != 2 || len(k.X) != 32 {
+		return nil, formatErr("holder COSE_Key must be EC2 with a 32-byte x")
 	}
-	raw := append(append([]byte{4}, k.X...), k.Y...)
+	var params *elliptic.CurveParams
+	switch k.Crv {
+	case CrvSM2:
+		params = sm2.P256().Params()
+	case CrvP256:
+		params = elliptic.P256().Params()
+	default:
+		return nil, report.Errorf(report.UnsupportedAlgorithm, "license: holder key curve %d is not supported", k.Crv)
+	}
+	var y []byte
+	switch {
+	case len(k.Y) == 1 && (k.Y[0] == 0xf4 || k.Y[0] == 0xf5):
+		yi := decompressY(params, new(big.Int).SetBytes(k.X), k.Y[0] == 0xf5)
+		if yi == nil {
+			return nil, formatErr("holder key x is not on the curve")
+		}
+		y = make([]byte, 32)
+		yi.FillBytes(y)
+	default:
+		if err := decMode.Unmarshal(k.Y, &y); err != nil || len(y) != 32 {
+			return nil, formatErr("holder COSE_Key y must be 32 bytes or a sign bit")
+		}
+	}
+	raw := append(append([]byte{4}, k.X...), y...)
 	switch k.Crv {
 	case CrvSM2:
 		pub, err := sm2.NewPublicKey(raw)
@@ -369,11 +435,11 @@ func parseCOSEKey(b []byte) (*ecdsa.PublicKey, error) {
 		}
 		return pub, nil
 	case CrvP256:
-		x, y := new(big.Int).SetBytes(k.X), new(big.Int).SetBytes(k.Y)
-		if !elliptic.P256().IsOnCurve(x, y) {
+		xi, yi := new(big.Int).SetBytes(k.X), new(big.Int).SetBytes(y)
+		if !elliptic.P256().IsOnCurve(xi, yi) {
 			return nil, formatErr("holder key is not on P-256")
 		}
-		return &ecdsa.PublicKey{Curve: elliptic.P256(), X: x, Y: y}, nil
+		return &ecdsa.PublicKey{Curve: elliptic.P256(), X: xi, Y: yi}, nil
 	}
 	return nil, report.Errorf(report.UnsupportedAlgorithm, "license: holder key curve %d is not supported", k.Crv)
 }

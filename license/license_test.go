@@ -3,6 +3,7 @@ package license
 import (
 	"bytes"
 	"crypto/ecdsa"
+	"crypto/elliptic"
 	"encoding/hex"
 	"errors"
 	"math/big"
@@ -249,6 +250,7 @@ func TestPresentationWrongSalt(t *testing.T) {
 		t.Fatal(err)
 	}
 	d.lic.salts[1] = l.salts[2]
+	d.encodeDisclosures()
 	_, sig, _ := signWith(nil, dev, d.ToBeSigned())
 	text, err := d.Finish(sig)
 	if err != nil {
@@ -306,6 +308,34 @@ func TestClaimsMarshalMatchesCoreDet(t *testing.T) {
 				}
 				if got := c.marshal(); !bytes.Equal(got, want) {
 					t.Fatalf("%s: claims\n got %x\nwant %x", typ.Key, got, want)
+				}
+			}
+		}
+	}
+}
+
+// Compressed holder keys decompress to the original point; for P-256 the
+// result is checked against crypto/elliptic's own decompression.
+func TestCOSEKeyCompressed(t *testing.T) {
+	for i := 0; i < 20; i++ {
+		for _, curve := range []string{"sm2", "p256"} {
+			k, _ := GenerateHolderKey(nil, curve)
+			pub := k.Public().(*ecdsa.PublicKey)
+			b, err := coseKeyCompressed(pub)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := parseCOSEKey(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.X.Cmp(pub.X) != 0 || got.Y.Cmp(pub.Y) != 0 {
+				t.Fatalf("%s: decompressed point differs", curve)
+			}
+			if curve == "p256" {
+				x, y := elliptic.UnmarshalCompressed(elliptic.P256(), elliptic.MarshalCompressed(elliptic.P256(), pub.X, pub.Y))
+				if x.Cmp(got.X) != 0 || y.Cmp(got.Y) != 0 {
+					t.Fatal("differs from crypto/elliptic")
 				}
 			}
 		}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/emmansun/gmsm/sm2"
+	"github.com/emmansun/gmsm/sm3"
 	"github.com/fxamacker/cbor/v2"
 
 	"github.com/zhengxin/zhengxin/verify/report"
@@ -26,14 +27,14 @@ const (
 	nonceSize   = 16
 )
 
-// deviceClaims is the payload the holder's device signs.
+// deviceClaims is the payload the holder's device signs. The license and
+// the disclosures it covers are bound through the COSE external_aad (see
+// presentationAAD), so they are not repeated here.
 type deviceClaims struct {
-	LicenseDigest []byte   `cbor:"1,keyasint"` // SM3 of the issuer COSE_Sign1
-	IssuedAt      int64    `cbor:"2,keyasint"` // unix seconds
-	Lifetime      uint64   `cbor:"3,keyasint"` // seconds
-	Nonce         []byte   `cbor:"4,keyasint"`
-	Audience      string   `cbor:"5,keyasint,omitempty"`
-	Disclosed     []uint64 `cbor:"6,keyasint"` // tags, ascending
+	IssuedAt int64  `cbor:"2,keyasint"` // unix seconds
+	Lifetime uint64 `cbor:"3,keyasint"` // seconds
+	Nonce    []byte `cbor:"4,keyasint"`
+	Audience string `cbor:"5,keyasint,omitempty"`
 }
 
 // presentationWire is the body of a "ZXP1:" QR:
@@ -41,9 +42,20 @@ type deviceClaims struct {
 type presentationWire struct {
 	_           struct{} `cbor:",toarray"`
 	License     cbor.RawMessage
-	Disclosures map[uint64]disclosure
+	Disclosures cbor.RawMessage
 	HolderKey   cbor.RawMessage
 	Device      cbor.RawMessage
+}
+
+// presentationAAD is the external_aad (RFC 9052 §4.3) of the device
+// signature: SM3 over the issuer's COSE_Sign1 followed by the disclosures
+// map, both exactly as carried. It binds the device's signature to this
+// license and to exactly these disclosed fields and salts.
+func presentationAAD(issuerCOSE, disclosures []byte) []byte {
+	h := sm3.New()
+	h.Write(issuerCOSE)
+	h.Write(disclosures)
+	return h.Sum(nil)
 }
 
 type disclosure struct {
@@ -72,6 +84,8 @@ type Draft struct {
 	lic       *License
 	tags      []uint64
 	keyBytes  []byte
+	cose      []byte
+	disc      []byte
 	pub       *ecdsa.PublicKey
 	alg       int64
 	protected []byte
@@ -121,7 +135,7 @@ func NewDraft(license []byte, pub crypto.PublicKey, o PresentOptions) (*Draft, e
 		}
 	}
 	slices.Sort(d.tags)
-	if d.keyBytes, err = coseKey(ec); err != nil {
+	if d.keyBytes, err = coseKeyCompressed(ec); err != nil {
 		return nil, err
 	}
 	d.alg = AlgES256
@@ -143,11 +157,10 @@ func NewDraft(license []byte, pub crypto.PublicKey, o PresentOptions) (*Draft, e
 	if rnd == nil {
 		rnd = rand.Reader
 	}
-	dc := deviceClaims{LicenseDigest: l.Digest(), IssuedAt: now.Unix(), Lifetime: uint64(life / time.Second),
-		Nonce: make([]byte, nonceSize), Audience: o.Audience, Disclosed: d.tags}
-	if dc.Disclosed == nil {
-		dc.Disclosed = []uint64{}
-	}
+	dc := deviceClaims{IssuedAt: now.Unix(), Lifetime: uint64(life / time.Second),
+		Nonce: make([]byte, nonceSize), Audience: o.Audience}
+	d.cose = l.COSE()
+	d.encodeDisclosures()
 	if _, err := io.ReadFull(rnd, dc.Nonce); err != nil {
 		return nil, fmt.Errorf("license: reading randomness: %w", err)
 	}
@@ -161,12 +174,25 @@ func NewDraft(license []byte, pub crypto.PublicKey, o PresentOptions) (*Draft, e
 	return d, nil
 }
 
+// encodeDisclosures encodes {tag: [salt, value]} for the chosen tags.
+func (d *Draft) encodeDisclosures() {
+	d.disc = appendHead(nil, 5, uint64(len(d.tags)))
+	for _, tag := range d.tags {
+		d.disc = appendHead(d.disc, 0, tag)
+		d.disc = append(d.disc, 0x82)
+		d.disc = appendBytes(d.disc, d.lic.salts[tag])
+		d.disc = appendValue(d.disc, d.lic.values[tag])
+	}
+}
+
 // Algorithm is the COSE algorithm the device must sign with: AlgSM2SM3
 // for an SM2 key, AlgES256 (ECDSA P-256 with SHA-256) for a P-256 key.
 func (d *Draft) Algorithm() int64 { return d.alg }
 
 // ToBeSigned returns the bytes the device signs (COSE Sig_structure).
-func (d *Draft) ToBeSigned() []byte { return sigStructure(d.protected, d.payload) }
+func (d *Draft) ToBeSigned() []byte {
+	return sigStructureAAD(d.protected, presentationAAD(d.cose, d.disc), d.payload)
+}
 
 // Finish takes the device's 64-byte r||s signature (WebCrypto's ECDSA
 // output format), checks it, and returns the presentation QR payload.
@@ -175,14 +201,8 @@ func (d *Draft) Finish(sig []byte) (string, error) {
 		return "", errors.New("license: device signature does not verify with the device key")
 	}
 	b := []byte{0x84}
-	b = append(b, d.lic.COSE()...)
-	b = appendHead(b, 5, uint64(len(d.tags)))
-	for _, tag := range d.tags {
-		b = appendHead(b, 0, tag)
-		b = append(b, 0x82)
-		b = appendBytes(b, d.lic.salts[tag])
-		b = appendValue(b, d.lic.values[tag])
-	}
+	b = append(b, d.cose...)
+	b = append(b, d.disc...)
 	b = append(b, d.keyBytes...)
 	b = append(b, (&coseSign1{Protected: d.protected, Payload: d.payload, Signature: sig}).marshal()...)
 	return wrapQR(PrefixPresentation, b), nil
@@ -224,10 +244,11 @@ type Presentation struct {
 	Lifetime  time.Duration
 	Nonce     []byte
 	Audience  string
-	// Disclosed lists the keys of the fields the device signed as disclosed.
+	// Disclosed lists the keys of the disclosed fields.
 	Disclosed []string
 
 	dc        deviceClaims
+	aad       []byte
 	protected []byte
 	payload   []byte
 	signature []byte
@@ -252,10 +273,14 @@ func ParsePresentation(text string) (*Presentation, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Presentation{License: l}
-	raw := make(map[uint64]cbor.RawMessage, len(w.Disclosures))
-	l.salts = make(map[uint64][]byte, len(w.Disclosures))
-	for tag, d := range w.Disclosures {
+	p := &Presentation{License: l, aad: presentationAAD(w.License, w.Disclosures)}
+	var disc map[uint64]disclosure
+	if err := decMode.Unmarshal(w.Disclosures, &disc); err != nil {
+		return nil, formatErr("malformed disclosures: %v", err)
+	}
+	raw := make(map[uint64]cbor.RawMessage, len(disc))
+	l.salts = make(map[uint64][]byte, len(disc))
+	for tag, d := range disc {
 		if len(d.Salt) != saltSize {
 			return nil, formatErr("disclosure salt must be %d bytes", saltSize)
 		}
@@ -282,19 +307,15 @@ func ParsePresentation(text string) (*Presentation, error) {
 	if err := decMode.Unmarshal(dev.Payload, &p.dc); err != nil {
 		return nil, formatErr("malformed device claims: %v", err)
 	}
-	if len(p.dc.LicenseDigest) != 32 || len(p.dc.Nonce) < 8 || len(p.dc.Nonce) > 32 || len(p.dc.Audience) > 100 ||
+	if len(p.dc.Nonce) < 8 || len(p.dc.Nonce) > 32 || len(p.dc.Audience) > 100 ||
 		p.dc.Lifetime == 0 || p.dc.Lifetime > uint64(MaxLifetime/time.Second) || p.dc.IssuedAt < 0 || p.dc.IssuedAt > 1<<40 {
 		return nil, formatErr("device claims out of range")
 	}
 	p.IssuedAt = time.Unix(p.dc.IssuedAt, 0).UTC()
 	p.Lifetime = time.Duration(p.dc.Lifetime) * time.Second
 	p.Nonce, p.Audience = p.dc.Nonce, p.dc.Audience
-	for _, tag := range p.dc.Disclosed {
-		f := l.Type.FieldByTag(tag)
-		if f == nil {
-			return nil, formatErr("device claims disclose unknown tag %d", tag)
-		}
-		p.Disclosed = append(p.Disclosed, f.Key)
+	for _, tag := range sortedTags(l.values) {
+		p.Disclosed = append(p.Disclosed, l.Type.FieldByTag(tag).Key)
 	}
 	return p, nil
 }
@@ -304,8 +325,8 @@ func ParsePresentation(text string) (*Presentation, error) {
 func (p *Presentation) CheckDisclosures() error { return p.License.checkDigests() }
 
 // CheckHolder checks holder binding (HOLDER_BINDING_FAILURE): the license
-// is bound to a device key, the presented key is that key, the device
-// signed this very license and exactly the disclosed fields.
+// is bound to a device key, the presented key is that key, and the device
+// signed this very license with exactly these disclosures (external_aad).
 func (p *Presentation) CheckHolder() error {
 	fail := func(format string, a ...any) error {
 		return report.Errorf(report.HolderBindingFailure, "license: "+format, a...)
@@ -324,15 +345,8 @@ func (p *Presentation) CheckHolder() error {
 	if p.Alg != want {
 		return report.Errorf(report.UnsupportedAlgorithm, "license: device signature algorithm %d does not fit the device key (want %d)", p.Alg, want)
 	}
-	if !verifySig(p.Alg, p.HolderKey, sigStructure(p.protected, p.payload), p.signature) {
-		return fail("the device signature does not verify")
-	}
-	if subtle.ConstantTimeCompare(p.dc.LicenseDigest, p.License.Digest()) != 1 {
-		return fail("the device signed a different license")
-	}
-	got := sortedTags(p.License.values)
-	if !slices.Equal(got, p.dc.Disclosed) {
-		return fail("the disclosed fields are not the ones the device signed")
+	if !verifySig(p.Alg, p.HolderKey, sigStructureAAD(p.protected, p.aad, p.payload), p.signature) {
+		return fail("the device signature does not verify over this license and these disclosures")
 	}
 	return nil
 }

@@ -239,8 +239,11 @@ func (c cose1) raw(t testing.TB) cbor.RawMessage {
 	return b
 }
 
-func toBeSigned(t testing.TB, protected, payload []byte) []byte {
-	b, err := cbor.Marshal([]any{"Signature1", protected, []byte{}, payload})
+func toBeSigned(t testing.TB, protected, aad, payload []byte) []byte {
+	if aad == nil {
+		aad = []byte{}
+	}
+	b, err := cbor.Marshal([]any{"Signature1", protected, aad, payload})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -461,7 +464,8 @@ func TestGenerateLicenseVectors(t *testing.T) {
 	parr := unwrap(t, goodP, license.PrefixPresentation)
 	resignDevice := func(a []cbor.RawMessage, key crypto.Signer) {
 		d := parseCOSE(t, a[3])
-		d.Signature = signRS(t, key, toBeSigned(t, d.Protected, d.Payload))
+		aad := sm3.Sum(append(bytes.Clone(a[0]), a[1]...))
+		d.Signature = signRS(t, key, toBeSigned(t, d.Protected, aad[:], d.Payload))
 		a[3] = d.raw(t)
 	}
 	{
@@ -483,14 +487,26 @@ func TestGenerateLicenseVectors(t *testing.T) {
 		salt[0] ^= 0x01
 		disc[1][0], _ = cbor.Marshal(salt)
 		a[1], _ = cbor.Marshal(disc)
-		vec("bad_wrong_salt", "FAILED HASH_FAILURE", "holder_name disclosed with a salt one bit off", wrap(t, license.PrefixPresentation, a), pq)
+		resignDevice(a, devSM2)
+		vec("bad_wrong_salt", "FAILED HASH_FAILURE", "holder_name disclosed with a salt one bit off, signed by the holder's device", wrap(t, license.PrefixPresentation, a), pq)
+	}
+	{
+		// Someone strips a disclosed field from a captured presentation.
+		a := append([]cbor.RawMessage(nil), parr...)
+		var disc map[uint64]cbor.RawMessage
+		if err := cbor.Unmarshal(a[1], &disc); err != nil {
+			t.Fatal(err)
+		}
+		delete(disc, 1)
+		a[1], _ = cbor.Marshal(disc)
+		vec("bad_disclosure_removed", "FAILED HOLDER_BINDING_FAILURE", "holder_name removed from the disclosures after the device signed them", wrap(t, license.PrefixPresentation, a), pq)
 	}
 	{
 		a := append([]cbor.RawMessage(nil), parr...)
 		d := parseCOSE(t, a[3])
 		d.Signature[40] ^= 0x04
 		a[3] = d.raw(t)
-		vec("bad_device_signature", "FAILED HOLDER_BINDING_FAILURE", "one bit of the device signature flipped (a screenshot cannot be re-signed)", wrap(t, license.PrefixPresentation, a), pq)
+		vec("bad_device_signature_bitflip", "FAILED HOLDER_BINDING_FAILURE", "one bit of the device signature flipped (a screenshot cannot be re-signed)", wrap(t, license.PrefixPresentation, a), pq)
 	}
 }
 
