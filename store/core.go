@@ -353,6 +353,46 @@ func (d *db) IssueLicense(ctx context.Context, rec LicenseRecord, audit AuditEnt
 	return rec, existed, err
 }
 
+// checkReserved refuses a preset status index that was never handed out
+// by ReserveStatusIndexes (next is the agency's counter).
+func checkReserved(rec *LicenseRecord, next int64) error {
+	if rec.StatusIndex < 0 || rec.StatusIndex >= next {
+		return fmt.Errorf("store: license %s: status index %d was not reserved (agency %s has reserved 0..%d); call ReserveStatusIndexes first: %w",
+			rec.ID, rec.StatusIndex, rec.AgencyID, next-1, ErrInvalid)
+	}
+	return nil
+}
+
+func (d *db) ReserveStatusIndexes(ctx context.Context, agencyID string, n int) (int64, error) {
+	if n < 1 || n > 1_000_000 {
+		return 0, fmt.Errorf("store: reserve %d status indexes: want 1 to 1000000: %w", n, ErrInvalid)
+	}
+	var first int64
+	err := d.b.tx(ctx, func(q querier) error {
+		var err error
+		first, err = d.reserve(ctx, q, agencyID, int64(n))
+		return err
+	})
+	return first, err
+}
+
+func (d *db) LookupIdempotencyKeys(ctx context.Context, agencyID string, keys []string) (map[string]IssueResult, error) {
+	out := map[string]IssueResult{}
+	for len(keys) > 0 {
+		chunk := keys[:min(len(keys), 10000)]
+		keys = keys[len(chunk):]
+		m, err := d.b.existingKeys(ctx, d.b.reader(), agencyID, chunk)
+		if err != nil {
+			return nil, wrap("look up idempotency keys", err)
+		}
+		for k, r := range m {
+			r.Existed = true
+			out[k] = r
+		}
+	}
+	return out, nil
+}
+
 // issue is IssueLicense inside a transaction.
 func (d *db) issue(ctx context.Context, q querier, rec LicenseRecord, audit AuditEntry) (LicenseRecord, bool, error) {
 	if _, err := d.reserve(ctx, q, rec.AgencyID, 0); err != nil {
@@ -367,14 +407,24 @@ func (d *db) issue(ctx context.Context, q querier, rec LicenseRecord, audit Audi
 			return rec, false, wrap("look up idempotency key", err)
 		}
 	}
-	idx, err := d.reserve(ctx, q, rec.AgencyID, 1)
-	if err != nil {
-		return rec, false, err
+	if rec.IndexReserved {
+		next, err := d.reserve(ctx, q, rec.AgencyID, 0)
+		if err != nil {
+			return rec, false, err
+		}
+		if err := checkReserved(&rec, next); err != nil {
+			return rec, false, err
+		}
+	} else {
+		idx, err := d.reserve(ctx, q, rec.AgencyID, 1)
+		if err != nil {
+			return rec, false, err
+		}
+		rec.StatusIndex = idx
 	}
-	rec.StatusIndex = idx
 	if _, err := q.exec(ctx, licInsert, d.licArgs(&rec)...); err != nil {
 		if d.b.isUnique(err) {
-			return rec, false, fmt.Errorf("store: license %s: %w", rec.ID, ErrConflict)
+			return rec, false, fmt.Errorf("store: license %s or its status index %d is already used: %w", rec.ID, rec.StatusIndex, ErrConflict)
 		}
 		return rec, false, wrap("insert license", err)
 	}
@@ -446,12 +496,25 @@ func (d *db) IssueLicenses(ctx context.Context, batch []LicenseRecord, audit *Au
 				}
 				newRows = append(newRows, i)
 			}
-			base, err := d.reserve(ctx, q, agency, int64(len(newRows)))
+			var assign int64
+			for _, i := range newRows {
+				if !recs[i].IndexReserved {
+					assign++
+				}
+			}
+			base, err := d.reserve(ctx, q, agency, assign)
 			if err != nil {
 				return err
 			}
-			for j, i := range newRows {
-				recs[i].StatusIndex = base + int64(j)
+			for _, i := range newRows {
+				if recs[i].IndexReserved {
+					if err := checkReserved(&recs[i], base); err != nil {
+						return err
+					}
+				} else {
+					recs[i].StatusIndex = base
+					base++
+				}
 				res[i] = IssueResult{ID: recs[i].ID, StatusIndex: recs[i].StatusIndex}
 				fresh = append(fresh, recs[i])
 			}

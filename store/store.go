@@ -65,6 +65,16 @@ type Store interface {
 	// batch. Result i belongs to batch[i]. audit, if not nil, is appended
 	// once for the batch in the same transaction.
 	IssueLicenses(ctx context.Context, batch []LicenseRecord, audit *AuditEntry) ([]IssueResult, error)
+	// ReserveStatusIndexes hands out n consecutive status-list indexes of
+	// the agency, first..first+n-1, for licenses whose signed payload must
+	// carry its index: reserve, sign with the index, then issue with
+	// IndexReserved set. Indexes that end up unused (a failed signing, a
+	// replayed row) stay unused; a status list treats them as absent.
+	ReserveStatusIndexes(ctx context.Context, agencyID string, n int) (first int64, err error)
+	// LookupIdempotencyKeys returns, for the keys the agency has already
+	// used, the license they issued (Existed set). A resumed bulk import
+	// calls it before signing, to skip the rows done before.
+	LookupIdempotencyKeys(ctx context.Context, agencyID string, keys []string) (map[string]IssueResult, error)
 	GetLicense(ctx context.Context, id string) (LicenseRecord, error)
 	ListLicenses(ctx context.Context, f LicenseFilter) (LicensePage, error)
 	// SetLicenseStatus changes the status, records the change in the
@@ -201,12 +211,14 @@ type LicenseRecord struct {
 	Version        int // 0 means 1 on issuance
 	Replaces       string
 	// StatusListID names the status list the license is in; empty means
-	// the agency id. StatusIndex is assigned by the store on issuance: a
-	// per-agency sequence from 0, unique, never reused. The caller cannot
-	// know it before issuance, so a payload that must carry it is signed
-	// after reserving it, or refers to the license id instead.
+	// the agency id. StatusIndex is the license's position in the agency's
+	// status list: a per-agency sequence from 0, unique, never reused.
+	// Without IndexReserved the store assigns it on issuance; with
+	// IndexReserved the caller got it from ReserveStatusIndexes (so it
+	// could sign it into the payload) and the store keeps it.
 	StatusListID    string
 	StatusIndex     int64
+	IndexReserved   bool   // not stored; see StatusIndex
 	Payload         []byte // the signed license bytes
 	Fields          []byte // JSON object of the license fields; empty means {}
 	IdempotencyKey  string // unique per agency when not empty

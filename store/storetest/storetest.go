@@ -44,6 +44,7 @@ func Run(t *testing.T, open Opener) {
 		{"Bulk", testBulk},
 		{"BulkRollsBack", testBulkRollback},
 		{"StatusIndexUniqueUnderConcurrency", testIndexConcurrency},
+		{"ReservedIndexesAndKeyLookup", testReserved},
 		{"ListLicensesPaginationAndFilters", testListLicenses},
 		{"StatusChanges", testStatus},
 		{"Supersede", testSupersede},
@@ -1014,5 +1015,55 @@ func testPing(t *testing.T, s store.Store, _ func(string) error) {
 	must(t, s.Ping(ctx))
 	if b := s.Backend(); b != "sqlite" && b != "postgres" {
 		t.Errorf("Backend() = %q", b)
+	}
+}
+
+func testReserved(t *testing.T, s store.Store, _ func(string) error) {
+	agency(t, s, "A1")
+	first, err := s.ReserveStatusIndexes(ctx, "A1", 3)
+	must(t, err)
+	if first != 0 {
+		t.Fatalf("first reservation starts at %d", first)
+	}
+	r := lic("A1", 1)
+	r.StatusIndex, r.IndexReserved = 1, true
+	got, _, err := s.IssueLicense(ctx, r, auditFor(r.ID))
+	must(t, err)
+	if got.StatusIndex != 1 {
+		t.Errorf("reserved index 1 stored as %d", got.StatusIndex)
+	}
+	plain := lic("A1", 2)
+	got, _, err = s.IssueLicense(ctx, plain, auditFor(plain.ID))
+	must(t, err)
+	if got.StatusIndex != 3 {
+		t.Errorf("assigned index %d after reserving 0..2, want 3", got.StatusIndex)
+	}
+	again := lic("A1", 3)
+	again.StatusIndex, again.IndexReserved = 1, true
+	_, _, err = s.IssueLicense(ctx, again, auditFor(again.ID))
+	wantErr(t, err, store.ErrConflict)
+	never := lic("A1", 4)
+	never.StatusIndex, never.IndexReserved = 99, true
+	_, _, err = s.IssueLicense(ctx, never, auditFor(never.ID))
+	wantErr(t, err, store.ErrInvalid)
+	_, err = s.ReserveStatusIndexes(ctx, "nope", 1)
+	wantErr(t, err, store.ErrNotFound)
+	_, err = s.ReserveStatusIndexes(ctx, "A1", 0)
+	wantErr(t, err, store.ErrInvalid)
+
+	first, err = s.ReserveStatusIndexes(ctx, "A1", 2) // 4, 5
+	must(t, err)
+	a, b, c := lic("A1", 10), lic("A1", 11), lic("A1", 12)
+	a.StatusIndex, a.IndexReserved = first+1, true
+	c.StatusIndex, c.IndexReserved = first, true
+	res, err := s.IssueLicenses(ctx, []store.LicenseRecord{a, b, c}, nil)
+	must(t, err)
+	if first != 4 || res[0].StatusIndex != 5 || res[1].StatusIndex != 6 || res[2].StatusIndex != 4 {
+		t.Errorf("reserved from %d; batch got %+v", first, res)
+	}
+	found, err := s.LookupIdempotencyKeys(ctx, "A1", []string{r.IdempotencyKey, b.IdempotencyKey, "row-unknown"})
+	must(t, err)
+	if len(found) != 2 || found[b.IdempotencyKey].ID != b.ID || found[b.IdempotencyKey].StatusIndex != 6 || !found[r.IdempotencyKey].Existed {
+		t.Errorf("LookupIdempotencyKeys = %+v", found)
 	}
 }
