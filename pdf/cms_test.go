@@ -140,3 +140,60 @@ func TestRSAFromPdfsign(t *testing.T) {
 		t.Errorf("algorithm %q", res.Signatures[0].Algorithm)
 	}
 }
+
+// TestDocMDP: a document certified by pdfsign with "no changes" is refused
+// for signing; one certified with "form filling and signing" can be
+// countersigned, but an added comment then breaks the certification.
+func TestDocMDP(t *testing.T) {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(8), Subject: pkix.Name{CommonName: "certifier"},
+		NotBefore: fixedNow.AddDate(-1, 0, 0), NotAfter: fixedNow.AddDate(1, 0, 0), KeyUsage: x509.KeyUsageDigitalSignature}
+	cd, _ := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+	cert, _ := x509.ParseCertificate(cd)
+	certify := func(perm pdfsign.DocMDPPerm) []byte {
+		in := simplePDF(t, 1)
+		rd, err := dpdf.NewReader(bytes.NewReader(in), int64(len(in)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		if err := pdfsign.Sign(bytes.NewReader(in), &out, rd, int64(len(in)), pdfsign.SignData{
+			Signature: pdfsign.SignDataSignature{CertType: pdfsign.CertificationSignature, DocMDPPerm: perm, Info: pdfsign.SignDataSignatureInfo{Name: "c", Date: fixedNow}},
+			Signer:    k, DigestAlgorithm: crypto.SHA256, Certificate: cert,
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return out.Bytes()
+	}
+	locked := certify(pdfsign.DoNotAllowAnyChangesPerms)
+	if err := Sign(bytes.NewReader(locked), int64(len(locked)), &bytes.Buffer{}, getPKI(t).opts()); err == nil {
+		t.Error("signing a DocMDP P=1 document should be refused")
+	}
+	forms := certify(pdfsign.AllowFillingExistingFormFieldsAndSignaturesPerms)
+	both := signBytes(t, forms, getPKI(t).opts())
+	for _, s := range verifyBytes(t, both).Signatures {
+		assertValid(t, s)
+	}
+	rd, _ := openReader(bytes.NewReader(both), int64(len(both)))
+	page := rd.Page(1).V
+	pd := dictOf(page)
+	var annots bytes.Buffer
+	writeObj(&annots, append(rawItems(page.Key("Annots")), ref{ID: 900}))
+	pd.Set("Annots", rawToken(annots.String()))
+	var pb bytes.Buffer
+	writeObj(&pb, pd)
+	commented := appendUpdate(t, both, map[int]string{
+		900:                 "<< /Type /Annot /Subtype /Text /Rect [10 10 30 30] /Contents (note) >>",
+		int(ptrOf(page).ID): pb.String(),
+	})
+	res := verifyBytes(t, commented)
+	if report.ReasonOf(res.Signatures[0].ModifiedErr) != report.ModifiedAfterSigning {
+		t.Errorf("certified P=2 then commented: %v, want MODIFIED_AFTER_SIGNING", res.Signatures[0].ModifiedErr)
+	}
+	if res.Signatures[1].ModifiedErr != nil {
+		t.Errorf("our approval signature allows comments: %v", res.Signatures[1].ModifiedErr)
+	}
+}

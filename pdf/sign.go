@@ -288,6 +288,13 @@ func planUpdate(rd *dpdf.Reader, in io.ReaderAt, size int64, opts *SignOptions, 
 	if root.Key("Type").Name() != "Catalog" && root.Kind() != dpdf.Dict {
 		return nil, errors.New("pdf: /Root is not a catalog dictionary")
 	}
+	locked := docMDP(root.Key("Perms").Key("DocMDP")) == 1
+	for _, f := range findSignatures(rd) {
+		locked = locked || docMDP(f.v) == 1
+	}
+	if locked {
+		return nil, errors.New("pdf: the document is certified with no changes allowed (DocMDP P=1): another signature would break its certification")
+	}
 	sizeN := tr.Key("Size").Int64()
 	if sizeN <= 0 || sizeN > 1<<24 {
 		return nil, fmt.Errorf("pdf: bad trailer /Size %d", sizeN)
@@ -636,4 +643,22 @@ func findPage(rd *dpdf.Reader, n int) (dpdf.Value, ref, error) {
 		return dpdf.Value{}, ref{}, fmt.Errorf("pdf: page %d not found: the document has %d pages", n, count)
 	}
 	return found, foundRef, nil
+}
+
+// docMDP returns the /P of a certification signature's DocMDP transform
+// (1 no changes, 2 form filling and signing, 3 also annotations), or 0 if
+// sig is not a certification signature.
+func docMDP(sig dpdf.Value) int64 {
+	refs := sig.Key("Reference")
+	for i := 0; i < refs.Len() && i < 8; i++ {
+		r := refs.Index(i)
+		if r.Key("TransformMethod").Name() == "DocMDP" {
+			p := r.Key("TransformParams").Key("P").Int64()
+			if p == 0 {
+				p = 2 // the default (ISO 32000-1 Table 254)
+			}
+			return p
+		}
+	}
+	return 0
 }

@@ -147,6 +147,9 @@ func Verify(r io.ReaderAt, size int64) (res *Result, err error) {
 			}
 			if old != nil {
 				s.Changes, s.ModifiedErr = compareRevisions(old, rd)
+				if s.ModifiedErr == nil {
+					s.ModifiedErr = checkDocMDP(f.v, s.Changes)
+				}
 			}
 		}
 		if s.ModifiedErr == nil && res.TrailingBytes > 0 {
@@ -716,4 +719,24 @@ func parsePDFDate(s string) (time.Time, error) {
 		return time.Parse("20060102150405", strings.TrimSuffix(s, "Z00'00'"))
 	}
 	return time.Time{}, fmt.Errorf("cannot read date %q", s)
+}
+
+// checkDocMDP applies a certification signature's permissions to the
+// changes made after it.
+func checkDocMDP(sig dpdf.Value, changes []string) error {
+	p := docMDP(sig)
+	if p == 0 || len(changes) == 0 {
+		return nil
+	}
+	if p == 1 {
+		return report.Errorf(report.ModifiedAfterSigning, "pdf: the document was certified with no changes allowed (DocMDP P=1) but was changed: %s", strings.Join(changes, ", "))
+	}
+	if p == 2 {
+		for _, c := range changes {
+			if strings.HasPrefix(c, "annotation added") {
+				return report.Errorf(report.ModifiedAfterSigning, "pdf: the certification allows form filling and signing only (DocMDP P=2), but an annotation was added")
+			}
+		}
+	}
+	return nil
 }
