@@ -48,6 +48,11 @@ func signedRanges(b []byte, br []int64) []byte {
 func TestSignVerifyRoundTrip(t *testing.T) {
 	p := getPKI(t)
 	inputs := map[string][]byte{"fpdf": simplePDF(t, 2)}
+	// LibreOffice 7.4 writer output (soffice --convert-to pdf of a short
+	// Chinese text), committed because LibreOffice is a large install.
+	if b, err := os.ReadFile(filepath.Join("testdata", "libreoffice.pdf")); err == nil {
+		inputs["libreoffice"] = b
+	}
 	if b, err := os.ReadFile(filepath.Join("..", "..", "shared", "interop", "pdf", "testfile12.pdf")); err == nil {
 		inputs["pdfsign-testfile12"] = b
 	}
