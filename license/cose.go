@@ -236,9 +236,18 @@ func cachedZA(pub *ecdsa.PublicKey) ([]byte, error) {
 }
 
 // signSM2 signs msg with SM2/SM3 (Z_A with the default user ID) and
-// returns r||s.
+// returns r||s. Z_A is taken from the cache (one SM3 of 210 bytes saved
+// per signature: it matters in bulk issuance); the result is the same as
+// priv.Sign(rand, msg, sm2.DefaultSM2SignerOpts).
 func signSM2(rand io.Reader, priv *sm2.PrivateKey, msg []byte) ([]byte, error) {
-	der, err := priv.Sign(rand, msg, sm2.DefaultSM2SignerOpts)
+	za, err := cachedZA(&priv.PublicKey)
+	if err != nil {
+		return nil, fmt.Errorf("license: sm2 sign: %w", err)
+	}
+	h := sm3.New()
+	h.Write(za)
+	h.Write(msg)
+	der, err := sm2.SignASN1(rand, priv, h.Sum(nil), nil)
 	if err != nil {
 		return nil, fmt.Errorf("license: sm2 sign: %w", err)
 	}

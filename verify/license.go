@@ -150,6 +150,11 @@ func issuerDetail(cert *smx509.Certificate, issuer string) string {
 }
 
 func checkValidity(l *license.License, now time.Time) error {
+	if l.SignedAt.After(now.Add(time.Hour)) {
+		// A license signed "in the future" is a broken or manipulated
+		// issuer clock; its other dates cannot be trusted either.
+		return report.Errorf(report.NotYetValid, "license signed at %s, after the verifier's time %s", l.SignedAt.Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	}
 	today := license.DateOf(now.In(license.ChinaTime))
 	if today < l.ValidFrom {
 		return report.Errorf(report.NotYetValid, "license valid from %s, today is %s", l.ValidFrom, today)

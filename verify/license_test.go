@@ -643,3 +643,15 @@ func TestMissingTrustOrStatusIsIndeterminate(t *testing.T) {
 		}
 	}
 }
+
+func TestLicenseSignedInFuture(t *testing.T) {
+	pool, sl := loadVectorTrust(t)
+	v := readVector(t, filepath.Join(vectorDir, "good_business_license.txt"))
+	o := vectorOptions(pool, sl, v)
+	o.Now = func() time.Time { return vecSigned.Add(-2 * time.Hour) }
+	o.MaxStatusAge = 100 * time.Hour
+	r := VerifyLicenseQR(context.Background(), v.payload, o)
+	if r.Verdict != report.Failed || r.Reason != report.NotYetValid {
+		t.Fatalf("%s %s", r.Verdict, r.Reason)
+	}
+}
