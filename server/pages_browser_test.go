@@ -20,7 +20,7 @@ import (
 // startPagesServer runs the real server (router, security headers, CSP,
 // sessions) with the pages mounted, on 127.0.0.1 — a secure context, so
 // the wallet may use IndexedDB, WebCrypto and WebAssembly.
-func startPagesServer(t *testing.T, deps server.Deps) *httptest.Server {
+func startPagesServer(t *testing.T, deps server.Deps, wrap ...func(http.Handler) http.Handler) *httptest.Server {
 	t.Helper()
 	deps.Pages = server.PagesHandler(server.PagesConfig{})
 	if deps.Logger == nil {
@@ -30,7 +30,11 @@ func startPagesServer(t *testing.T, deps server.Deps) *httptest.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewUnstartedServer(s.Handler())
+	h := s.Handler()
+	for _, f := range wrap {
+		h = f(h)
+	}
+	ts := httptest.NewUnstartedServer(h)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

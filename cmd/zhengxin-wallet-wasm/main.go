@@ -7,7 +7,7 @@
 //
 // It registers one global object, zxWallet, with:
 //
-//	newKey() -> {private: Uint8Array(32), public: Uint8Array (SubjectPublicKeyInfo DER), thumbprint: hex}
+//	newKey() -> {private: Uint8Array(32), public: Uint8Array (SubjectPublicKeyInfo DER), publicPEM, thumbprint: hex}
 //	present(private, license, fields, purpose, nowMillis) -> {payload: string, expires: millis}
 //	inspect(license) -> {id, type, fields: {key: text}}
 //
@@ -24,13 +24,12 @@ package main
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"syscall/js"
 
 	"github.com/emmansun/gmsm/sm2"
-	"golang.org/x/crypto/cryptobyte"
-	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 
 	"github.com/zhengxin/zhengxin/license"
 )
@@ -93,24 +92,10 @@ func newKey(args []js.Value) (map[string]any, error) {
 	}
 	return map[string]any{
 		"private":    bytesToJS(d),
-		"public":     bytesToJS(spki(priv.PublicKey.X.FillBytes(make([]byte, 32)), priv.PublicKey.Y.FillBytes(make([]byte, 32)))),
+		"public":     bytesToJS(spki(&priv.PublicKey)),
+		"publicPEM":  string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: spki(&priv.PublicKey)})),
 		"thumbprint": hex.EncodeToString(th),
 	}, nil
-}
-
-// spki encodes an SM2 public key as SubjectPublicKeyInfo (GB/T 35276 §7:
-// id-ecPublicKey with the sm2p256v1 curve), by hand, so the module does not
-// carry an X.509 encoder for one structure.
-func spki(x, y []byte) []byte {
-	var b cryptobyte.Builder
-	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-			b.AddASN1ObjectIdentifier([]int{1, 2, 840, 10045, 2, 1})   // id-ecPublicKey
-			b.AddASN1ObjectIdentifier([]int{1, 2, 156, 10197, 1, 301}) // sm2p256v1
-		})
-		b.AddASN1BitString(append(append([]byte{4}, x...), y...))
-	})
-	return b.BytesOrPanic()
 }
 
 func deviceKey(v js.Value) (*sm2.PrivateKey, error) {

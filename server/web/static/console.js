@@ -261,11 +261,7 @@
       [["签发时间", "Issued", l.issued_at], ["有效期自", "Valid from", l.valid_from || l.not_before], ["有效期至", "Valid until", l.valid_until || l.not_after]].forEach(function (r) {
         if (r[2]) { dl.appendChild(el("dt", null, t(r[0], r[1]))); dl.appendChild(el("dd", { text: ZX.fmtTime(r[2]) })); }
       });
-      var hb = clear(document.querySelector("#license-history tbody"));
-      (l.history || []).forEach(function (h) {
-        hb.appendChild(el("tr", null, el("td", { text: ZX.fmtTime(h.at || h.time) }), el("td", null, ZX.statusBadge(h.status)),
-          el("td", { text: h.reason || "" }), el("td", { text: h.actor || h.by || "" })));
-      });
+      loadHistory(l.id);
       $("claim-box").hidden = true;
       clear($("status-error")); $("status-reason").value = "";
       var qr = l.qr || l.qr_text || l.payload;
@@ -273,6 +269,23 @@
         .then(function (txt) { ZX.drawQR($("license-qr"), String(txt).trim()); })
         .catch(function () { $("license-qr").removeAttribute("data-payload"); });
     }).catch(function (e) { ZX.toast("无法打开证照", "Cannot open the license"); console.error(e); });
+  }
+
+  // The history is the license's audit trail: GET /audit?object=<id>.
+  var actionNames = { "license.issue": ["签发", "issued"], "license.claim-code": ["生成领取码", "claim code made"],
+    "license.claim": ["持证人领取", "claimed by the holder"], "license.bind": ["绑定设备", "bound to a device"], "usage.record": ["用证", "used at a counter"] };
+  function loadHistory(id) {
+    var hb = clear(document.querySelector("#license-history tbody"));
+    return api("GET", "/audit?object=" + encodeURIComponent(id) + "&limit=100").then(function (r) {
+      var items = (r && r.items) || [];
+      items.forEach(function (h) {
+        var d = h.detail || {}, what;
+        if (h.action === "license.status" && d.to) what = ZX.statusBadge(d.to);
+        else { var n = actionNames[h.action] || [h.action, h.action]; what = t(n[0], n[1]); }
+        hb.appendChild(el("tr", { "data-action": h.action }, el("td", { text: ZX.fmtTime(h.at) }), el("td", null, what),
+          el("td", { text: d.reason || d.service || d.service_item || "" }), el("td", { text: h.actor || "" })));
+      });
+    }).catch(function () { });
   }
 
   $("status-form").addEventListener("submit", function (ev) {

@@ -118,6 +118,7 @@
     $("verdict-msg-zh").textContent = m.zh || "";
     $("verdict-msg-en").textContent = m.en || "";
     $("verdict-reason").textContent = r.reason || "";
+    $("verdict-reason").hidden = !r.reason;
     $("verdict-kind").textContent = r.kind || "";
     var sub = r.subject || {}, ty = types[subjectType(sub)], dl = clear($("verdict-fields"));
     // The subject of a license is {id, type, type_name, issuer_code,
@@ -163,7 +164,8 @@
     var id = subjectID(r.subject), it = currentItem(), out = $("verdict-recorded");
     if (!id || typeof id !== "string") return;
     if (!me) { out.appendChild(t("未登录窗口，本次用证未记录。", "Counter not signed in: this use was not recorded.")); return; }
-    api("POST", "/usage", { license_id: id, service_item: it ? it.zh : "", purpose: (r.subject && r.subject.purpose) || "", verdict: r.verdict })
+    var disclosed = r.subject && r.subject.fields && typeof r.subject.fields === "object" ? Object.keys(r.subject.fields) : undefined;
+    api("POST", "/usage", { license_id: id, service_item: it ? it.zh : "未选择事项", verdict: r.verdict, reason: r.reason || undefined, disclosed: disclosed })
       .then(function () { clear(out).appendChild(t("已记录用证：" + (it ? it.zh : "未选事项") + "。", "Use recorded: " + (it ? it.en : "no item chosen") + ".")); out.setAttribute("data-recorded", "1"); })
       .catch(function (e) { clear(out).appendChild(t("用证记录保存失败。", "Could not record the use.")); out.appendChild(document.createTextNode(" ")); out.appendChild(ZX.problemText(e)); });
   }

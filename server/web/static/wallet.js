@@ -62,7 +62,6 @@
       return r;
     });
   }
-  function b64(u8) { var s = ""; for (var i = 0; i < u8.length; i++) s += String.fromCharCode(u8[i]); return btoa(s); }
 
   // ---- views ------------------------------------------------------------------
   function view(name) {
@@ -80,7 +79,7 @@
     var b = $("enrol-btn"), err = clear($("enrol-error"));
     b.disabled = true;
     call("newKey").then(function (k) {
-      device = { alg: "SM2", priv: k.private, pub: k.public, thumb: k.thumbprint, created: new Date().toISOString() };
+      device = { alg: "SM2", priv: k.private, pub: k.public, pubPEM: k.publicPEM, thumb: k.thumbprint, created: new Date().toISOString() };
       return kvPut("device", device);
     }).then(function () { home(); })
       .catch(function (e) { err.appendChild(t("启用失败：" + e.message, "Enrolment failed: " + e.message)); })
@@ -128,7 +127,7 @@
   // licenses of several holders (a person and their company), so it keeps
   // one token per holder ID.
   function claim(code) {
-    return api("POST", "/holder/claim", { code: code, device_key: b64(device.pub) }, { token: "" }).then(function (r) {
+    return api("POST", "/holder/claim", { code: code, device_key: device.pubPEM }, { token: "" }).then(function (r) {
       var l = r.license;
       if (!l) throw new Error("no license in answer");
       var hid = (l.holder_id || "").toUpperCase();
@@ -210,7 +209,7 @@
     clearTimeout(timer);
     var err = clear($("show-error"));
     var now = Date.now();
-    call("present", device.priv, showing.qr, disclosed(), $("show-purpose").value, now).then(function (p) {
+    call("present", device.priv, showing.signed, disclosed(), $("show-purpose").value, now).then(function (p) {
       issuedAt = now;
       var exp = p.expires || now + LIFETIME * 1000;
       var canvas = $("show-qr");
@@ -249,7 +248,7 @@
         var v = { PASSED: ["通过", "passed"], FAILED: ["未通过", "failed"], INDETERMINATE: ["无法确定", "indeterminate"] }[u.verdict] || [u.verdict, u.verdict];
         ul.appendChild(el("li." + u.verdict, { "data-license": u.license_id },
           el("strong", null, t(n[0], n[1])), el("br"),
-          el("span", { text: ZX.fmtTime(u.at) + " · " + (u.counter || "") }), el("br"),
+          el("span", { text: ZX.fmtTime(u.at) + " · " + [u.counter, u.operator].filter(Boolean).join(" / ") }), el("br"),
           el("span", null, t("事项：" + (u.service_item || "—") + " · 结果：" + v[0], "Item: " + (u.service_item || "—") + " · result: " + v[1]))));
       });
     });
