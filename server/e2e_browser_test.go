@@ -95,7 +95,9 @@ func newE2EWorld(t *testing.T) (*e2eWorld, *httptest.Server) {
 		Store:  w.store,
 		Issuer: (*e2eIssuer)(w),
 		Now:    w.clock.Now,
-		Verify: func(ctx context.Context, input []byte, hint string) *report.Report { return verify.Verify(ctx, input, opts) },
+		Verify: func(ctx context.Context, input []byte, hint string) *report.Report {
+			return verify.Verify(ctx, input, opts)
+		},
 	}, w.bindAtClaim)
 	return w, ts
 }
