@@ -422,4 +422,3 @@ func oidBytes(oid asn1.ObjectIdentifier) []byte {
 	b, _ := asn1.Marshal(oid)
 	return b
 }
-

@@ -235,4 +235,3 @@ func placePNG(f *fpdf.Fpdf, name string, data []byte, x, y, size float64) error 
 	f.ImageOptions(name, x, y, size, size, false, opt, 0, "")
 	return nil
 }
-

@@ -3,10 +3,10 @@ package pdf
 import (
 	"image"
 	"image/png"
-	"strconv"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 

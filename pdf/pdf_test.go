@@ -241,4 +241,3 @@ func TestAppearanceRendered(t *testing.T) {
 		t.Error("red outside the seal's rectangle")
 	}
 }
-

@@ -64,10 +64,10 @@ type Appearance struct {
 
 // SignOptions say who signs and how the signature looks.
 type SignOptions struct {
-	Signer crypto.Signer        // an SM2 key (*sm2.PrivateKey)
-	Cert   *smx509.Certificate  // its certificate
+	Signer crypto.Signer         // an SM2 key (*sm2.PrivateKey)
+	Cert   *smx509.Certificate   // its certificate
 	Chain  []*smx509.Certificate // intermediates, issuer first (optional)
-	Time   time.Time            // signing time; zero means time.Now()
+	Time   time.Time             // signing time; zero means time.Now()
 
 	Reason, Location string
 	Name             string // signer's name shown by readers (/Name)
@@ -285,7 +285,7 @@ func planUpdate(rd *dpdf.Reader, in io.ReaderAt, size int64, opts *SignOptions, 
 		return nil, errors.New("pdf: the trailer has no indirect /Root")
 	}
 	root := tr.Key("Root")
-	if root.Key("Type").Name() != "Catalog" && root.Kind() != dpdf.Dict {
+	if root.Kind() != dpdf.Dict {
 		return nil, errors.New("pdf: /Root is not a catalog dictionary")
 	}
 	locked := docMDP(root.Key("Perms").Key("DocMDP")) == 1

@@ -102,6 +102,13 @@ func TestTampered(t *testing.T) {
 		if s.DigestErr != nil || s.SignatureErr != nil {
 			t.Errorf("the signed revision itself is intact: %v %v", s.DigestErr, s.SignatureErr)
 		}
+		// An appended "update" whose cross-reference section is broken is
+		// not a valid incremental update either.
+		fake := append(append([]byte{}, signed...), "5 0 obj (x) endobj\nxref\n5 1\nbroken\ntrailer\n<< /Size 6 >>\nstartxref\n999999\n%%EOF\n"...)
+		res = verifyBytes(t, fake)
+		if len(res.Signatures) != 1 || report.ReasonOf(res.Signatures[0].ModifiedErr) != report.ModifiedAfterSigning {
+			t.Errorf("broken appended update: %+v", res.Signatures)
+		}
 		// Whitespace only is not a modification.
 		res = verifyBytes(t, append(append([]byte{}, signed...), "\n\n  \n"...))
 		if res.Signatures[0].ModifiedErr != nil {
