@@ -253,14 +253,19 @@
       $("license-status").setAttribute("data-status", l.status);
       var dl = clear($("license-fields")), fields = l.fields || l.subject || {};
       var defs = ty ? ty.fields || [] : [];
-      Object.keys(fields).forEach(function (k) {
-        var d = defs.filter(function (f) { return f.name === k; })[0], lb = d ? fieldLabel(d) : { zh: k, en: k };
-        dl.appendChild(el("dt", null, t(lb.zh, lb.en)));
-        dl.appendChild(el("dd", { text: typeof fields[k] === "object" ? JSON.stringify(fields[k]) : fields[k] }));
+      // In the type's field order, then anything the type does not name.
+      var keys = defs.map(fieldName).filter(function (k) { return fields[k] !== undefined && fields[k] !== ""; });
+      Object.keys(fields).forEach(function (k) { if (keys.indexOf(k) < 0) keys.push(k); });
+      keys.forEach(function (k) {
+        var d = defs.filter(function (f) { return fieldName(f) === k; })[0], lb = d ? fieldLabel(d) : { zh: k, en: k };
+        var v = fields[k];
+        v = typeof v === "object" ? JSON.stringify(v) : String(v);
+        if (d && d.options) { var o = d.options.filter(function (x) { return String(x.code) === v || x.zh === v; })[0]; if (o) v = o.zh + (o.en !== o.zh ? "（" + o.en + "）" : ""); }
+        dl.appendChild(el("dt", { "data-field": k }, t(lb.zh, lb.en)));
+        dl.appendChild(el("dd", { "data-field": k, text: v }));
       });
-      [["签发时间", "Issued", l.issued_at], ["有效期自", "Valid from", l.valid_from || l.not_before], ["有效期至", "Valid until", l.valid_until || l.not_after]].forEach(function (r) {
-        if (r[2]) { dl.appendChild(el("dt", null, t(r[0], r[1]))); dl.appendChild(el("dd", { text: ZX.fmtTime(r[2]) })); }
-      });
+      dl.appendChild(el("dt", null, t("签发时间", "Issued at")));
+      dl.appendChild(el("dd", { text: ZX.fmtTime(l.issued_at) }));
       loadHistory(l.id);
       $("claim-box").hidden = true;
       clear($("status-error")); $("status-reason").value = "";
@@ -417,44 +422,77 @@
   }
 
   // ---- seals and PDF signing ---------------------------------------------------
+  // The API serves a seal as its GB/T 38540 file, not as a picture, so the
+  // card draws a stamp-like preview from the name (marked as a preview).
+  function drawStamp(c, name) {
+    var g = c.getContext("2d"), r = c.width / 2 - 6;
+    g.clearRect(0, 0, c.width, c.height);
+    g.strokeStyle = g.fillStyle = "#c8161d";
+    g.lineWidth = 5;
+    g.beginPath(); g.arc(c.width / 2, c.height / 2, r, 0, 2 * Math.PI); g.stroke();
+    g.font = "28px sans-serif"; g.textAlign = "center"; g.textBaseline = "middle";
+    g.fillText("★", c.width / 2, c.height / 2);
+    var chars = Array.from(name || "").slice(0, 16), span = Math.PI * 1.3, start = -Math.PI / 2 - span / 2;
+    g.font = "15px sans-serif";
+    chars.forEach(function (ch, i) {
+      var a = chars.length > 1 ? start + span * i / (chars.length - 1) : -Math.PI / 2;
+      g.save(); g.translate(c.width / 2 + (r - 16) * Math.cos(a), c.height / 2 + (r - 16) * Math.sin(a)); g.rotate(a + Math.PI / 2);
+      g.fillText(ch, 0, 0); g.restore();
+    });
+  }
   function loadSeals() {
     api("GET", "/seals").then(function (r) {
       var seals = Array.isArray(r) ? r : (r && (r.items || r.seals)) || [];
       var list = clear($("seal-list")), sel = clear($("pdf-seal"));
+      sel.appendChild(el("option", { value: "", text: "本机构默认印章 / the agency's default seal" }));
       seals.forEach(function (s) {
-        var c = el("canvas", { width: 140, height: 140, "aria-label": "印模 / stamp" });
-        list.appendChild(el("div.seal-card", null, c, el("p", null, el("strong", { text: s.name })),
-          el("p.hint", { text: (s.id || s.esid || "") }),
-          el("p.hint", { text: ZX.fmtTime(s.valid_from || s.not_before) + " — " + ZX.fmtTime(s.valid_to || s.not_after) })));
+        var c = el("canvas", { width: 140, height: 140, "aria-hidden": "true" });
+        drawStamp(c, s.name);
+        list.appendChild(el("div.seal-card", { "data-seal": s.id }, c, el("p.hint", null, t("（示意）", "(preview)")),
+          el("p", null, el("strong", { text: s.name })),
+          el("p.hint", { text: s.id || "" }),
+          el("p.hint", { text: ZX.fmtTime(s.valid_from).slice(0, 10) + " — " + ZX.fmtTime(s.valid_until || s.valid_to).slice(0, 10) }),
+          el("p", null, el("button", { type: "button", "data-download": s.id, onclick: function () { downloadSeal(s.id); } }, t("下载印章文件 (.esl)", "Download seal file (.esl)")))));
         sel.appendChild(el("option", { value: s.id, text: s.name }));
-        // Fetched with the bearer token and drawn on a canvas: an <img> could
-        // not send the token and blob: images would widen the CSP.
-        api("GET", "/seals/" + encodeURIComponent(s.id) + "/picture", null, { raw: true, accept: "image/*" })
-          .then(function (res) { return res.blob(); }).then(createImageBitmap)
-          .then(function (img) { c.getContext("2d").drawImage(img, 0, 0, 140, 140); }).catch(function () { });
       });
+      if (!seals.length) list.appendChild(el("p.empty", null, t("还没有印章。", "No seals yet.")));
     }).catch(function (e) { clear($("seal-error")).appendChild(ZX.problemText(e)); });
+  }
+  function downloadSeal(id) {
+    api("GET", "/seals/" + encodeURIComponent(id), null, { raw: true, accept: "application/octet-stream" })
+      .then(function (r) { return r.blob(); }).then(function (b) { ZX.download(b, id + ".esl"); })
+      .catch(function (e) { clear($("seal-error")).appendChild(ZX.problemText(e)); });
+  }
+  function b64(buf) {
+    var u = new Uint8Array(buf), s = "";
+    for (var i = 0; i < u.length; i += 0x8000) s += String.fromCharCode.apply(null, u.subarray(i, i + 0x8000));
+    return btoa(s);
   }
   $("seal-form").addEventListener("submit", function (ev) {
     ev.preventDefault();
-    var err = clear($("seal-error"));
-    if (!$("seal-name").value.trim()) { err.appendChild(t("请填写印章名称。", "Give the seal a name.")); $("seal-name").focus(); return; }
-    var fd = new FormData($("seal-form"));
-    if (!$("seal-picture").files.length) fd.delete("picture");
-    api("POST", "/seals", fd).then(function () { ZX.toast("印章已制作", "Seal made"); $("seal-form").reset(); loadSeals(); })
+    var err = clear($("seal-error")), name = $("seal-name").value.trim();
+    if (!name) { err.appendChild(t("请填写印章名称。", "Give the seal a name.")); $("seal-name").focus(); return; }
+    var pic = $("seal-picture").files[0];
+    (pic ? pic.arrayBuffer().then(b64) : Promise.resolve(undefined)).then(function (picture) {
+      return api("POST", "/seals", { name: name, type: $("seal-type").value, valid_days: +$("seal-days").value || 0, picture: picture });
+    }).then(function () { ZX.toast("印章已制作", "Seal made"); $("seal-form").reset(); loadSeals(); })
       .catch(function (e) { err.appendChild(ZX.problemText(e)); });
   });
   $("pdf-form").addEventListener("submit", function (ev) {
     ev.preventDefault();
-    var err = clear($("pdf-error"));
-    if (!$("pdf-file").files.length) { err.appendChild(t("请选择 PDF 文件。", "Choose a PDF file.")); return; }
-    var fd = new FormData($("pdf-form"));
-    api("POST", "/pdf/sign", fd, { raw: true, accept: "application/pdf" }).then(function (r) { return r.blob(); }).then(function (b) {
-      var a = $("pdf-result"); a.hidden = false;
-      a.href = URL.createObjectURL(b);
-      a.download = $("pdf-file").files[0].name.replace(/\.pdf$/i, "") + "-signed.pdf";
-      a.click();
-    }).catch(function (e) { err.appendChild(ZX.problemText(e)); });
+    var err = clear($("pdf-error")), f = $("pdf-file").files[0];
+    if (!f) { err.appendChild(t("请选择 PDF 文件。", "Choose a PDF file.")); return; }
+    // The form takes millimetres; the API takes PDF points (1/72 inch).
+    var pt = function (mm) { return (+mm * 72 / 25.4).toFixed(1); };
+    var q = "?page=" + (+$("pdf-page").value || 1) + "&x=" + pt($("pdf-x").value) + "&y=" + pt($("pdf-y").value) +
+      ($("pdf-seal").value ? "&seal=" + encodeURIComponent($("pdf-seal").value) : "");
+    api("POST", "/pdf/sign" + q, new Blob([f], { type: "application/pdf" }), { raw: true, accept: "application/pdf" })
+      .then(function (r) { return r.blob(); }).then(function (b) {
+        var a = $("pdf-result"); a.hidden = false;
+        a.href = URL.createObjectURL(b);
+        a.download = f.name.replace(/\.pdf$/i, "") + "-signed.pdf";
+        a.click();
+      }).catch(function (e) { err.appendChild(ZX.problemText(e)); });
   });
 
   // ---- audit -------------------------------------------------------------------
@@ -468,7 +506,11 @@
           el("td", { text: a.action || "" }), el("td", { text: a.object || a.target || "" }),
           el("td.hash", { text: (a.hash || "").slice(0, 16) })));
       });
-    }).catch(function (e) { ZX.toast("无法读取审计日志", "Cannot read the audit log"); console.error(e); });
+    }).catch(function (e) {
+      var tb = clear(document.querySelector("#audit-table tbody"));
+      tb.appendChild(el("tr", null, el("td", { colspan: "6" }, e.status === 403 ?
+        t("完整审计日志仅管理员可读；单张证照的记录见其详情页的“状态历史”。", "Only admins read the whole audit log; a license's own entries are in its status history.") : ZX.problemText(e))));
+    });
   }
   $("audit-refresh").addEventListener("click", loadAudit);
   $("audit-verify").addEventListener("click", function () {
@@ -478,7 +520,7 @@
       if (r.ok || r.valid) { b.className = "badge ok"; b.appendChild(t("哈希链完整（" + (r.checked || r.count || 0) + " 条）", "Chain intact (" + (r.checked || r.count || 0) + " entries)")); }
       else {
         b.className = "badge bad";
-        b.appendChild(t("哈希链断裂于第 " + (r.broken_at || r.first_bad || "?") + " 条", "Chain broken at entry " + (r.broken_at || r.first_bad || "?")));
+        b.appendChild(t("哈希链校验失败：" + (r.error || ""), "Chain check failed: " + (r.error || "")));
         var row = document.querySelector('#audit-table tr[data-seq="' + (r.broken_at || r.first_bad) + '"]');
         if (row) row.classList.add("bad");
       }
