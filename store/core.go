@@ -633,6 +633,36 @@ func (d *db) setStatus(ctx context.Context, q querier, id string, to LicenseStat
 	return err
 }
 
+func (d *db) BindHolderKey(ctx context.Context, id string, deviceKey, payload []byte, audit AuditEntry) error {
+	if len(deviceKey) == 0 || len(payload) == 0 {
+		return fmt.Errorf("store: license %s: binding needs the device key and the re-signed license: %w", id, ErrInvalid)
+	}
+	return d.b.tx(ctx, func(q querier) error {
+		var status LicenseStatus
+		err := q.queryRow(ctx, `SELECT status FROM licenses WHERE id = ?`+d.b.forUpdate(), id).Scan(&status)
+		if errors.Is(err, errNoRows) {
+			return notFound("license", id)
+		}
+		if err != nil {
+			return wrap("lock license", err)
+		}
+		if status.Final() {
+			return fmt.Errorf("store: license %s is %s and cannot be bound to a device: %w", id, status, ErrInvalidTransition)
+		}
+		if _, err := q.exec(ctx, `UPDATE licenses SET holder_device_key = ?, payload = ? WHERE id = ?`, deviceKey, payload, id); err != nil {
+			return wrap("bind holder key", err)
+		}
+		if audit.Object == "" {
+			audit.Object = id
+		}
+		if audit.Action == "" {
+			audit.Action = "license.bind"
+		}
+		_, err = d.appendAudit(ctx, q, audit)
+		return err
+	})
+}
+
 func (d *db) LicenseHistory(ctx context.Context, id string) ([]StatusEvent, error) {
 	if _, err := d.GetLicense(ctx, id); err != nil {
 		return nil, err

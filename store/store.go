@@ -82,6 +82,10 @@ type Store interface {
 	// "license.status"), in one transaction.
 	SetLicenseStatus(ctx context.Context, id string, to LicenseStatus, reason, operator string, at time.Time) error
 	LicenseHistory(ctx context.Context, id string) ([]StatusEvent, error)
+	// BindHolderKey records the holder's device key and the license re-signed
+	// for it (same identifier), with an audit entry, in one transaction. A
+	// revoked or cancelled license cannot be bound (ErrInvalidTransition).
+	BindHolderKey(ctx context.Context, id string, deviceKey, payload []byte, audit AuditEntry) error
 	// SupersedeLicense issues next as the new version of oldID (next.Replaces
 	// and next.Version are set by the store) and cancels the old license
 	// with reason "superseded by <next.ID>", in one transaction.

@@ -47,6 +47,7 @@ func Run(t *testing.T, open Opener) {
 		{"ReservedIndexesAndKeyLookup", testReserved},
 		{"ListLicensesPaginationAndFilters", testListLicenses},
 		{"StatusChanges", testStatus},
+		{"BindHolderKey", testBindHolder},
 		{"Supersede", testSupersede},
 		{"StatusSnapshot", testSnapshot},
 		{"Seals", testSeals},
@@ -1066,4 +1067,29 @@ func testReserved(t *testing.T, s store.Store, _ func(string) error) {
 	if len(found) != 2 || found[b.IdempotencyKey].ID != b.ID || found[b.IdempotencyKey].StatusIndex != 6 || !found[r.IdempotencyKey].Existed {
 		t.Errorf("LookupIdempotencyKeys = %+v", found)
 	}
+}
+
+func testBindHolder(t *testing.T, s store.Store, _ func(string) error) {
+	agency(t, s, "A1")
+	l := lic("A1", 1)
+	_, _, err := s.IssueLicense(ctx, l, auditFor(l.ID))
+	must(t, err)
+	before, err := s.VerifyAuditChain(ctx)
+	must(t, err)
+	key, payload := []byte("device-public-key"), []byte("re-signed license")
+	must(t, s.BindHolderKey(ctx, l.ID, key, payload, store.AuditEntry{At: T0, Actor: "wallet", Action: "license.bind"}))
+	got, err := s.GetLicense(ctx, l.ID)
+	must(t, err)
+	if string(got.HolderDeviceKey) != string(key) || string(got.Payload) != string(payload) {
+		t.Errorf("after bind: key %q payload %q", got.HolderDeviceKey, got.Payload)
+	}
+	after, err := s.VerifyAuditChain(ctx)
+	must(t, err)
+	if !after.OK || after.Entries != before.Entries+1 {
+		t.Errorf("bind should append one audit entry: %d -> %d (ok %v)", before.Entries, after.Entries, after.OK)
+	}
+	wantErr(t, s.BindHolderKey(ctx, "nope", key, payload, store.AuditEntry{Action: "license.bind"}), store.ErrNotFound)
+	wantErr(t, s.BindHolderKey(ctx, l.ID, nil, payload, store.AuditEntry{Action: "license.bind"}), store.ErrInvalid)
+	must(t, s.SetLicenseStatus(ctx, l.ID, store.StatusRevoked, "吊销", "officer", T0.Add(time.Hour)))
+	wantErr(t, s.BindHolderKey(ctx, l.ID, key, payload, store.AuditEntry{Action: "license.bind"}), store.ErrInvalidTransition)
 }
