@@ -16,12 +16,12 @@
 //		Picture:     seal.Picture{Type: "PNG", Data: png, WidthMM: 42, HeightMM: 42},
 //		ValidStart:  start, ValidEnd: end,
 //	}, makerCert, makerKey)
-//	sig, err := seal.Sign(der, sealCert, sealKey, sm3.Sum(doc), "doc.pdf", time.Now())
+//	sig, err := seal.SignData(der, sealCert, sealKey, doc, "doc.pdf", time.Now())
 //
 // Checking one:
 //
 //	s, err := seal.ParseSignature(sig)
-//	err = s.Verify(doc, time.Now()) // hash, signature, maker, cert list, validity
+//	err = s.Verify(doc) // signature, hash, maker, cert list, validity at signing
 //
 // Errors from checks carry a report reason (verify/report): FORMAT_FAILURE
 // for malformed input, SIG_CRYPTO_FAILURE, HASH_FAILURE, SEAL_INVALID,
