@@ -578,8 +578,9 @@ func (l *License) Digest() []byte {
 // Subject is the disclosed content for a verification report: stable keys
 // plus labels (see docs/formats.md, "Report subject").
 func (l *License) Subject() map[string]any {
-	fields := map[string]any{}
-	for _, fv := range l.Fields() {
+	fvs := l.Fields()
+	fields := make(map[string]any, len(fvs))
+	for _, fv := range fvs {
 		fields[fv.Field.Key] = map[string]any{
 			"label":    fv.Field.ZH,
 			"label_en": fv.Field.EN,

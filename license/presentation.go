@@ -265,6 +265,7 @@ func ParsePresentation(text string) (*Presentation, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer releaseBody(body)
 	var w presentationWire
 	if err := envDecMode.Unmarshal(body, &w); err != nil {
 		return nil, formatErr("malformed presentation: %v", err)

@@ -67,14 +67,36 @@ func decompress(b []byte) ([]byte, error) {
 		}
 	}
 	defer zrPool.Put(zr)
-	out, err := io.ReadAll(io.LimitReader(zr, maxCBOR+1))
-	if err != nil {
-		return nil, formatErr("zlib: %v", err)
+	// Read into one pooled buffer of the bound's size plus one byte: no
+	// re-growing, and one byte too many proves the payload too large.
+	buf := bufPool.Get().(*[maxCBOR + 1]byte)[:]
+	n := 0
+	for n < len(buf) {
+		m, err := zr.Read(buf[n:])
+		n += m
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, formatErr("zlib: %v", err)
+		}
 	}
-	if len(out) > maxCBOR {
+	if n > maxCBOR {
+		releaseBody(buf)
 		return nil, formatErr("payload inflates beyond %d bytes", maxCBOR)
 	}
-	return out, nil
+	return buf[:n], nil
+}
+
+// bufPool holds inflate buffers. Decoders copy what they keep (strings,
+// byte strings, RawMessage), so a body goes back to the pool as soon as
+// its parse function returns (releaseBody).
+var bufPool = sync.Pool{New: func() any { return new([maxCBOR + 1]byte) }}
+
+func releaseBody(b []byte) {
+	if cap(b) >= maxCBOR+1 {
+		bufPool.Put((*[maxCBOR + 1]byte)(b[:maxCBOR+1]))
+	}
 }
 
 // unwrapQR checks the prefix and size, and undoes Base45 and zlib.
@@ -163,6 +185,7 @@ func ParseQR(text string) (*License, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer releaseBody(body)
 	var q staticQR
 	if err := envDecMode.Unmarshal(body, &q); err != nil {
 		return nil, formatErr("malformed license QR: %v", err)

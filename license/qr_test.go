@@ -56,3 +56,51 @@ func TestZipBombRefused(t *testing.T) {
 		t.Fatal("decompress beyond the bound")
 	}
 }
+
+// Inflate buffers are pooled: a parsed license must not alias its buffer.
+func TestPooledBufferNotAliased(t *testing.T) {
+	s, cert := testSigner(t)
+	dev := testDevice(t, "sm2")
+	a := issueSample(t, s, "business_license", func(r *Request) { r.HolderKey = dev.Public() })
+	b := issueSample(t, s, "driving_license", nil)
+	ta, _ := a.QRText()
+	tb, _ := b.QRText()
+	pa, _ := MakePresentation(a.Marshal(), dev, nil, "", testNow)
+	la, err := ParseQR(ta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pres, err := ParsePresentation(pa)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, wantP := la.String(), pres.License.String()
+	for i := 0; i < 50; i++ {
+		ParseQR(tb)
+		ParsePresentation(tb)
+	}
+	if la.String() != want || pres.License.String() != wantP {
+		t.Fatal("parsed license changed after its buffer was reused")
+	}
+	if err := la.VerifySignature(cert.PublicKey); err != nil {
+		t.Fatal(err)
+	}
+	if err := pres.CheckHolder(); err != nil {
+		t.Fatal(err)
+	}
+	if err := pres.CheckDisclosures(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := la.QRText(); err != nil {
+		t.Fatal(err)
+	}
+	if la2, _ := ParseQR(ta); la2.String() != want {
+		t.Fatal("re-parse differs")
+	}
+	if m := la.Marshal(); len(m) == 0 {
+		t.Fatal("marshal")
+	}
+	if l2, err := ParseLicense(la.Marshal()); err != nil || l2.ID() != a.ID() {
+		t.Fatalf("holder copy from QR: %v", err)
+	}
+}

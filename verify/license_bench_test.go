@@ -3,11 +3,18 @@ package verify
 import (
 	"context"
 	"crypto/rand"
+	"encoding/asn1"
+	"os"
 	"path/filepath"
+	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/emmansun/gmsm/sm2"
+	"github.com/emmansun/gmsm/smx509"
 
+	"github.com/zhengxin/zhengxin/license"
 	"github.com/zhengxin/zhengxin/verify/report"
 )
 
@@ -51,5 +58,95 @@ func BenchmarkVerifyPresentationQR(b *testing.B) {
 		if r := VerifyPresentationQR(ctx, v.payload, o); r.Verdict != report.Passed {
 			b.Fatal(r.Reason)
 		}
+	}
+}
+
+// memoTrust remembers VerifyChain results: what the pipeline costs when
+// the pool caches leaf links too (certs.Pool caches CA links only, so
+// BenchmarkVerifyLicenseQR pays a second SM2 verify for the signer
+// certificate on every call). Benchmark only: a real cache must forget on
+// new CRLs and trust lists.
+type memoTrust struct {
+	Trust
+	mu   sync.Mutex
+	memo map[string][]*smx509.Certificate
+}
+
+func (m *memoTrust) VerifyChain(c *smx509.Certificate, im []*smx509.Certificate, at time.Time, eku asn1.ObjectIdentifier) ([]*smx509.Certificate, error) {
+	m.mu.Lock()
+	ch, ok := m.memo[string(c.Raw)]
+	m.mu.Unlock()
+	if ok {
+		return ch, nil
+	}
+	ch, err := m.Trust.VerifyChain(c, im, at, eku)
+	if err == nil {
+		m.mu.Lock()
+		m.memo[string(c.Raw)] = ch
+		m.mu.Unlock()
+	}
+	return ch, err
+}
+
+func BenchmarkVerifyLicenseQRChainCached(b *testing.B) {
+	pool, sl := loadVectorTrust(b)
+	v := readVector(b, filepath.Join(vectorDir, "good_business_license.txt"))
+	o := vectorOptions(pool, sl, v)
+	o.Trust = &memoTrust{Trust: pool, memo: map[string][]*smx509.Certificate{}}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if r := VerifyLicenseQR(ctx, v.payload, o); r.Verdict != report.Passed {
+			b.Fatal(r.Reason)
+		}
+	}
+}
+
+// TestCPURatio measures CPU time (getrusage, not wall time) per operation
+// of the license QR pipeline and of a raw SM2 verify, in alternating
+// batches, so the ratio holds on a machine shared with other jobs. Run:
+// ZX_RATIO=1 go test ./verify -run CPURatio -v -cpu 1
+func TestCPURatio(t *testing.T) {
+	if os.Getenv("ZX_RATIO") == "" {
+		t.Skip("set ZX_RATIO=1 to measure")
+	}
+	pool, sl := loadVectorTrust(t)
+	v := readVector(t, filepath.Join(vectorDir, "good_business_license.txt"))
+	o := vectorOptions(pool, sl, v)
+	oc := o
+	oc.Trust = &memoTrust{Trust: pool, memo: map[string][]*smx509.Certificate{}}
+	k := seedKey(t, "bench")
+	msg := make([]byte, 400)
+	sig, _ := k.Sign(rand.Reader, msg, sm2.DefaultSM2SignerOpts)
+	ctx := context.Background()
+	cpu := func() time.Duration {
+		var ru syscall.Rusage
+		syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	ops := map[string]func(){
+		"raw SM2 verify":                 func() { sm2.VerifyASN1WithSM2(&k.PublicKey, nil, msg, sig) },
+		"VerifyLicenseQR":                func() { VerifyLicenseQR(ctx, v.payload, o) },
+		"VerifyLicenseQR (chain cached)": func() { VerifyLicenseQR(ctx, v.payload, oc) },
+		"license.ParseQR":                func() { license.ParseQR(v.payload) },
+		"ParseQR + Subject": func() {
+			l, _ := license.ParseQR(v.payload)
+			l.Subject()
+		},
+	}
+	total := map[string]time.Duration{}
+	const batch, rounds = 200, 10
+	for r := 0; r < rounds; r++ {
+		for name, f := range ops {
+			start := cpu()
+			for i := 0; i < batch; i++ {
+				f()
+			}
+			total[name] += cpu() - start
+		}
+	}
+	base := total["raw SM2 verify"]
+	for name, d := range total {
+		t.Logf("%-32s %8.1f µs CPU/op  %.2fx raw verify", name, float64(d.Microseconds())/batch/rounds, float64(d)/float64(base))
 	}
 }
