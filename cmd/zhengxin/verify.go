@@ -1,0 +1,223 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/zhengxin/zhengxin/certs"
+	"github.com/zhengxin/zhengxin/license"
+	"github.com/zhengxin/zhengxin/verify"
+	"github.com/zhengxin/zhengxin/verify/report"
+)
+
+const verifyHelp = `Usage: zhengxin verify [--dir D | --trust FILE [--status FILE ...]] [--json] INPUT
+
+Verify what a citizen or another authority presents: a license QR payload,
+a holder's presentation QR, a picture of either, a signed PDF, or a
+GB/T 38540 seal file. The kind is detected. 核验证照二维码、出示码、图片、PDF 或印章。
+
+INPUT is a file, "-" for standard input, or --qr TEXT for a payload.
+
+Trust:
+  --dir D        online: trust anchors from the data directory, license
+                 status from its database, replay protection
+  --trust FILE   offline: a PEM bundle of trusted root or agency CA
+                 certificates, optionally followed by a signed trust list
+                 ("zhengxin ca trust-list" writes one)
+  --status FILE  offline: a signed status list ("zhengxin license
+                 status-list" writes one); without it the status of a
+                 license cannot be known and the verdict is INDETERMINATE
+
+Examples:
+  zhengxin verify --dir ./zhengxin-data --qr "ZX1:..."
+  zhengxin license qr --dir ./zhengxin-data ID --text | zhengxin verify --dir ./zhengxin-data -
+  zhengxin verify --trust trust.pem --status status.zxs photo-of-qr.jpg
+  zhengxin verify --dir ./zhengxin-data --json contract-signed.pdf
+
+Exit codes: 0 PASSED, 1 FAILED, 2 INDETERMINATE, 3 could not run
+(usage, unreadable input).
+`
+
+func init() { commands["verify"] = cmdVerify }
+
+// testNow fixes the verifier's clock in the CLI tests (set in TestMain).
+var testNow time.Time
+
+type stringsFlag []string
+
+func (s *stringsFlag) String() string     { return strings.Join(*s, ",") }
+func (s *stringsFlag) Set(v string) error { *s = append(*s, v); return nil }
+
+func cmdVerify(args []string, c *cli) error {
+	fail := func(err error) error { return &exitError{code: 3, err: err} }
+	fs := newFlags(c, "verify", verifyHelp)
+	dir := fs.String("dir", "", "data directory (online verification)")
+	db := fs.String("db", "", "PostgreSQL URL (with --dir)")
+	trust := fs.String("trust", "", "PEM bundle of trusted CAs, or a signed trust list (offline)")
+	var statusFiles stringsFlag
+	fs.Var(&statusFiles, "status", "signed status list file (offline; repeatable)")
+	qr := fs.String("qr", "", "the QR payload text")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	audience := fs.String("audience", "", "this counter's identifier, for presentations made for a counter")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		if errors.Is(err, errHelpShown) {
+			return err
+		}
+		return fail(err)
+	}
+	var input []byte
+	switch {
+	case *qr != "" && len(pos) == 0:
+		input = []byte(*qr)
+	case *qr == "" && len(pos) == 1:
+		if pos[0] == "-" {
+			input, err = io.ReadAll(io.LimitReader(c.stdin, verify.MaxInput+1))
+		} else {
+			input, err = readBounded(pos[0], verify.MaxInput)
+		}
+		if err != nil {
+			return fail(err)
+		}
+	case *qr == "" && len(pos) == 0:
+		return fail(usageError("verify", "nothing to verify: give a file, \"-\" for stdin, or --qr TEXT"))
+	default:
+		return fail(usageError("verify", "give one input: a file, \"-\", or --qr TEXT"))
+	}
+	if len(strings.TrimSpace(string(input))) == 0 {
+		return fail(errors.New("the input is empty"))
+	}
+	if *dir != "" && *trust != "" {
+		return fail(usageError("verify", "--dir and --trust exclude each other"))
+	}
+	ctx := context.Background()
+	now := time.Now
+	if !testNow.IsZero() {
+		now = func() time.Time { return testNow }
+	}
+	var opts verify.Options
+	switch {
+	case *dir != "":
+		d, err := c.openDir(ctx, *dir, *db, false)
+		if err != nil {
+			return fail(err)
+		}
+		defer d.Close()
+		d.Now = now
+		if opts, err = d.VerifyOptions(ctx); err != nil {
+			return fail(err)
+		}
+	case *trust != "":
+		b, err := readBounded(*trust, 16<<20)
+		if err != nil {
+			return fail(err)
+		}
+		pool, err := certs.LoadTrust(b, now())
+		if err != nil {
+			return fail(fmt.Errorf("trust file %s: %w", *trust, err))
+		}
+		opts = verify.Options{Trust: pool, Now: now}
+		if len(statusFiles) > 0 {
+			lists := license.NewStatusLists(pool, verify.LicenseSigningEKU)
+			for _, f := range statusFiles {
+				b, err := readBounded(f, 64<<20)
+				if err != nil {
+					return fail(err)
+				}
+				if _, err := lists.Add(b); err != nil {
+					return fail(fmt.Errorf("status list %s: %w", f, err))
+				}
+			}
+			opts.Status = lists
+		}
+	default:
+		return fail(usageError("verify", "say what to trust: --dir D (online) or --trust FILE (offline)"))
+	}
+	opts.Audience = *audience
+	rep := verify.Verify(ctx, input, opts)
+	if *asJSON {
+		enc := json.NewEncoder(c.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return fail(err)
+		}
+	} else {
+		printReport(c.stdout, rep)
+	}
+	switch rep.Verdict {
+	case report.Passed:
+		return nil
+	case report.Failed:
+		return &exitError{code: 1}
+	}
+	return &exitError{code: 2}
+}
+
+func readBounded(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%s is larger than %d bytes", path, limit)
+	}
+	return b, nil
+}
+
+var verdictZH = map[report.Verdict]string{report.Passed: "通过", report.Failed: "未通过", report.Indeterminate: "无法确定"}
+
+func printReport(w io.Writer, r *report.Report) {
+	fmt.Fprintf(w, "%s %s", verdictZH[r.Verdict], r.Verdict)
+	if r.Reason != "" {
+		fmt.Fprintf(w, "  %s", r.Reason)
+	}
+	fmt.Fprintf(w, "\n%s\n%s\n", r.Message.ZH, r.Message.EN)
+	fmt.Fprintf(w, "kind: %s\n", r.Kind)
+	if f, ok := r.Subject["fields"].(map[string]any); ok {
+		keys := make([]string, 0, len(f))
+		for k := range f {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if m, ok := f[k].(map[string]any); ok {
+				fmt.Fprintf(w, "  %s: %v\n", m["label"], m["display"])
+			}
+		}
+	}
+	other := make([]string, 0, len(r.Subject))
+	for k, v := range r.Subject {
+		if _, isMap := v.(map[string]any); !isMap {
+			other = append(other, k)
+		}
+	}
+	sort.Strings(other)
+	for _, k := range other {
+		fmt.Fprintf(w, "  %s: %v\n", k, r.Subject[k])
+	}
+	for i, s := range r.Signatures {
+		fmt.Fprintf(w, "signature %d:", i+1)
+		if s.Signer != "" {
+			fmt.Fprintf(w, " %s", s.Signer)
+		}
+		if s.SignedAt != nil {
+			fmt.Fprintf(w, " at %s", s.SignedAt.Format(time.RFC3339))
+		}
+		fmt.Fprintln(w)
+		for _, ch := range s.Checks {
+			fmt.Fprintf(w, "  %-13s %-22s %s\n", ch.Result, ch.Name, ch.Detail)
+		}
+	}
+}
