@@ -31,9 +31,12 @@ CREATE TABLE certificates (
 CREATE INDEX certificates_kid ON certificates (kid);
 CREATE INDEX certificates_agency_role ON certificates (agency_id, role);
 
+-- agency_id has no foreign key: every insert first locks the agency's
+-- status_counters row (which has one), in the same transaction, and
+-- agencies are never deleted; a per-row check would only slow bulk imports.
 CREATE TABLE licenses (
     id                TEXT PRIMARY KEY,
-    agency_id         TEXT NOT NULL REFERENCES agencies (id),
+    agency_id         TEXT NOT NULL,
     type_code         TEXT NOT NULL,
     number            TEXT NOT NULL,
     holder_name       TEXT NOT NULL,
