@@ -11,8 +11,10 @@ import (
 )
 
 type agencyRequest struct {
-	Code string `json:"code"`
-	Name string `json:"name"`
+	Code       string `json:"code"`
+	Name       string `json:"name"`
+	CreditCode string `json:"credit_code,omitempty"`
+	RegionCode string `json:"region_code,omitempty"`
 }
 
 func validCode(c string) bool {
@@ -39,11 +41,17 @@ func (s *Server) createAgency(w http.ResponseWriter, r *http.Request) {
 	if n := utf8.RuneCountInString(strings.TrimSpace(req.Name)); n == 0 || n > 100 {
 		fe = append(fe, FieldError{"name", "须填写机构名称（不超过 100 字）。", "the agency name is required (at most 100 characters)."})
 	}
+	if req.CreditCode != "" && len(req.CreditCode) != 18 {
+		fe = append(fe, FieldError{"credit_code", "统一社会信用代码为 18 位。", "a unified social credit code has 18 characters."})
+	}
+	if req.RegionCode != "" && len(req.RegionCode) != 6 {
+		fe = append(fe, FieldError{"region_code", "行政区划代码为 6 位数字。", "a division code has 6 digits."})
+	}
 	if fe != nil {
 		validationProblem(w, r, fe)
 		return
 	}
-	a := &Agency{Code: req.Code, Name: strings.TrimSpace(req.Name), CreatedAt: s.now().UTC()}
+	a := &Agency{Code: req.Code, Name: strings.TrimSpace(req.Name), CreditCode: req.CreditCode, RegionCode: req.RegionCode, CreatedAt: s.now().UTC()}
 	if err := s.store.CreateAgency(r.Context(), a); errors.Is(err, ErrConflict) {
 		writeProblem(w, r, probConflict, "机构代码已存在。", "An agency with this code exists.")
 		return
@@ -51,7 +59,7 @@ func (s *Server) createAgency(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	s.audit(r, "agency.create", a.Code, a.Code, a.Name)
+	s.audit(r, "agency.create", "agency:"+a.Code, map[string]string{"agency": a.Code, "name": a.Name})
 	writeJSON(w, http.StatusCreated, a)
 }
 
@@ -127,7 +135,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	s.audit(r, "token.create", t.Agency, "token:"+t.ID, "role="+string(t.Role)+" name="+t.Name)
+	s.audit(r, "token.create", "token:"+t.ID, map[string]string{"agency": t.Agency, "role": string(t.Role), "name": t.Name})
 	writeJSON(w, http.StatusCreated, tokenResponse{Token: t, Secret: secret})
 }
 
@@ -154,7 +162,7 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	s.audit(r, "token.revoke", "", "token:"+id, "")
+	s.audit(r, "token.revoke", "token:"+id, nil)
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -199,7 +207,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	s.audit(r, "user.create", u.Agency, "user:"+u.Name, "role="+string(u.Role))
+	s.audit(r, "user.create", "user:"+u.Name, map[string]string{"agency": u.Agency, "role": string(u.Role)})
 	writeJSON(w, http.StatusCreated, u)
 }
 

@@ -1,16 +1,34 @@
 package server
 
-import "net/http"
+import (
+	"errors"
+	"net/http"
+)
 
+// listAudit: admins read the whole log (oldest first, cursor = last seq
+// seen); other roles may read the entries of one license they can see
+// (?object=<license id>), the license's history.
 func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) {
 	p := PrincipalFrom(r.Context())
 	cursor, limit, ok := pageParams(w, r)
 	if !ok {
 		return
 	}
-	f := AuditFilter{Agency: r.URL.Query().Get("agency"), Object: r.URL.Query().Get("object"), Cursor: cursor, Limit: limit}
+	f := AuditFilter{Object: r.URL.Query().Get("object"), Cursor: cursor, Limit: limit}
 	if p.Role != RoleAdmin {
-		f.Agency = p.Agency
+		if f.Object == "" {
+			writeProblem(w, r, probForbidden, "非管理员须用 object 参数指定本机构的证照。", "Non-admins must name a license of their agency with object.")
+			return
+		}
+		l, err := s.store.GetLicense(r.Context(), f.Object)
+		if errors.Is(err, ErrNotFound) || (err == nil && !canSee(p, l)) {
+			writeProblem(w, r, probNotFound, "证照不存在。", "No such license.")
+			return
+		}
+		if err != nil {
+			s.internal(w, r, err)
+			return
+		}
 	}
 	items, next, err := s.store.ListAudit(r.Context(), f)
 	if err != nil {

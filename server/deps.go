@@ -92,17 +92,21 @@ var (
 
 // LicenseStore keeps issued licenses.
 type LicenseStore interface {
-	// CreateLicense stores l. If idemKey is not empty and a license was
-	// already created by the same agency with the same key, it returns
-	// that license and created=false instead (an idempotent retry).
-	CreateLicense(ctx context.Context, l *License, idemKey string) (stored *License, created bool, err error)
+	// CreateLicense stores l and appends audit (when not nil) in one
+	// transaction. If idemKey is not empty and a license was already
+	// created by the same agency with the same key, it writes nothing and
+	// returns that license and created=false (an idempotent retry).
+	CreateLicense(ctx context.Context, l *License, idemKey string, audit *AuditEntry) (stored *License, created bool, err error)
 	GetLicense(ctx context.Context, id string) (*License, error)
 	// ListLicenses returns up to f.Limit licenses matching f, newest
 	// first (IssuedAt desc, ID desc), and an opaque cursor for the next
 	// page ("" when there is none).
 	ListLicenses(ctx context.Context, f LicenseFilter) (page []*License, next string, err error)
-	// SetLicenseStatus changes the status and returns the updated license.
-	SetLicenseStatus(ctx context.Context, id, status, reason string, at time.Time) (*License, error)
+	// SetLicenseStatus changes the status and appends an audit entry
+	// (action "license.status", actor) in one transaction, and returns the
+	// updated license. A change from revoked or cancelled, or to the same
+	// status, is an error wrapping ErrConflict.
+	SetLicenseStatus(ctx context.Context, id, status, reason, actor string, at time.Time) (*License, error)
 	// CreateClaim stores a one-time claim code (by hash) for a license.
 	CreateClaim(ctx context.Context, c *Claim) error
 	// RedeemClaim marks the claim with this code hash used (at most
@@ -113,7 +117,7 @@ type LicenseStore interface {
 // AuditStore is the append-only, hash-chained audit log.
 type AuditStore interface {
 	AppendAudit(ctx context.Context, e *AuditEntry) error
-	// ListAudit returns entries newest first with keyset pagination.
+	// ListAudit returns entries oldest first (by Seq) with keyset pagination.
 	ListAudit(ctx context.Context, f AuditFilter) (page []*AuditEntry, next string, err error)
 	// VerifyAudit recomputes the hash chain; it returns how many entries
 	// were checked and an error naming the first broken entry.
@@ -185,17 +189,17 @@ type PDFSigner interface {
 
 // License is one issued license as the server stores and returns it.
 type License struct {
-	ID         string            `json:"id"`
-	Type       string            `json:"type"`
-	Agency     string            `json:"agency"`
-	HolderName string            `json:"holder_name"`
-	HolderID   string            `json:"holder_id"` // ID number or unified social credit code
-	Status     string            `json:"status"`    // valid, suspended, revoked, cancelled
-	Reason     string            `json:"status_reason,omitempty"`
-	IssuedAt   time.Time         `json:"issued_at"`
-	ValidFrom  time.Time         `json:"valid_from"`
-	ValidUntil *time.Time        `json:"valid_until,omitempty"` // nil: no expiry (长期)
-	Fields     map[string]string `json:"fields,omitempty"`
+	ID         string         `json:"id"`
+	Type       string         `json:"type"`
+	Agency     string         `json:"agency"`
+	HolderName string         `json:"holder_name"`
+	HolderID   string         `json:"holder_id"` // ID number or unified social credit code
+	Status     string         `json:"status"`    // valid, suspended, revoked, cancelled
+	Reason     string         `json:"status_reason,omitempty"`
+	IssuedAt   time.Time      `json:"issued_at"`
+	ValidFrom  time.Time      `json:"valid_from"`
+	ValidUntil *time.Time     `json:"valid_until,omitempty"` // nil: no expiry (长期)
+	Fields     map[string]any `json:"fields,omitempty"`
 	// QR is the signed QR payload text; the PNG is rendered from it.
 	QR string `json:"qr"`
 	// Signed is the signed license (canonical bytes as license/ defines).
@@ -224,11 +228,9 @@ type LicenseFilter struct {
 	Status   string
 	HolderID string
 	// Query matches a substring of the holder name or the identifier.
-	Query        string
-	IssuedAfter  time.Time // inclusive; zero: no bound
-	IssuedBefore time.Time // exclusive; zero: no bound
-	Cursor       string
-	Limit        int
+	Query  string
+	Cursor string
+	Limit  int
 }
 
 // Claim is a one-time code with which a holder takes a license into a wallet.
@@ -243,20 +245,20 @@ type Claim struct {
 // AuditEntry is one line of the audit log. Seq, PrevHash and Hash are set
 // by the store.
 type AuditEntry struct {
-	Seq      int64     `json:"seq"`
-	At       time.Time `json:"at"`
-	Actor    string    `json:"actor"` // "token:<id>" or "user:<name>"
-	Agency   string    `json:"agency,omitempty"`
-	Action   string    `json:"action"` // license.issue, license.status, seal.make, ...
-	Object   string    `json:"object,omitempty"`
-	Detail   string    `json:"detail,omitempty"` // no full ID numbers
-	PrevHash []byte    `json:"prev_hash,omitempty"`
-	Hash     []byte    `json:"hash,omitempty"`
+	Seq    int64     `json:"seq"`
+	At     time.Time `json:"at"`
+	Actor  string    `json:"actor"`  // "token:<id>" or "user:<name>"
+	Action string    `json:"action"` // license.issue, license.status, seal.make, ...
+	Object string    `json:"object,omitempty"`
+	// Detail holds the facts of the action ("agency", "type", "holder"
+	// masked, ...). Never a full ID number or a secret.
+	Detail   map[string]string `json:"detail,omitempty"`
+	PrevHash []byte            `json:"prev_hash,omitempty"`
+	Hash     []byte            `json:"hash,omitempty"`
 }
 
 // AuditFilter selects audit entries.
 type AuditFilter struct {
-	Agency string
 	Object string
 	Cursor string
 	Limit  int
@@ -265,14 +267,15 @@ type AuditFilter struct {
 // Usage is one use of a license at a counter (用证记录).
 type Usage struct {
 	ID          string    `json:"id"`
-	LicenseID   string    `json:"license_id"`
-	HolderID    string    `json:"-"` // for the holder's own listing; never returned
-	Agency      string    `json:"license_agency,omitempty"`
-	Counter     string    `json:"counter"` // the counter token's name
-	ServiceItem string    `json:"service_item"`
-	Purpose     string    `json:"purpose,omitempty"`
-	Verdict     string    `json:"verdict"`
 	At          time.Time `json:"at"`
+	LicenseID   string    `json:"license_id"`
+	HolderID    string    `json:"-"`        // for the holder's own listing; never returned
+	Counter     string    `json:"counter"`  // the counter's agency code
+	Operator    string    `json:"operator"` // the counter token's or user's name
+	ServiceItem string    `json:"service_item"`
+	Verdict     string    `json:"verdict"`
+	Reason      string    `json:"reason,omitempty"`    // the report's reason when not PASSED
+	Disclosed   []string  `json:"disclosed,omitempty"` // names of the fields shown
 }
 
 // UsageFilter selects usage records; set exactly one of LicenseID and HolderID.
@@ -285,9 +288,11 @@ type UsageFilter struct {
 
 // Agency is an issuing agency (发证机构).
 type Agency struct {
-	Code      string    `json:"code"` // e.g. the unified social credit code or an admin-chosen short code
-	Name      string    `json:"name"`
-	CreatedAt time.Time `json:"created_at"`
+	Code       string    `json:"code"` // short code chosen by the admin; tokens and licenses refer to it
+	Name       string    `json:"name"`
+	CreditCode string    `json:"credit_code,omitempty"` // 统一社会信用代码 (GB 32100)
+	RegionCode string    `json:"region_code,omitempty"` // GB/T 2260 division code
+	CreatedAt  time.Time `json:"created_at"`
 }
 
 // Token is an API token. Only the SHA-256 of the secret is kept.

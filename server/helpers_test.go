@@ -92,8 +92,15 @@ func (f *fakeIssuer) Issue(ctx context.Context, agency string, req *IssueRequest
 		return nil, err
 	}
 	now := f.now().UTC()
+	var fields map[string]any
+	for k, v := range req.Fields {
+		if fields == nil {
+			fields = map[string]any{}
+		}
+		fields[k] = v
+	}
 	return &License{ID: id, Type: req.Type, Agency: agency, HolderName: req.HolderName, HolderID: strings.ToUpper(req.HolderID),
-		Status: StatusValid, IssuedAt: now, ValidFrom: now, Fields: req.Fields,
+		Status: StatusValid, IssuedAt: now, ValidFrom: now, Fields: fields,
 		QR: "ZXT1:" + id + ":" + base64.RawURLEncoding.EncodeToString(sig)}, nil
 }
 
@@ -101,7 +108,9 @@ func (f *fakeIssuer) PDF(ctx context.Context, l *License) ([]byte, error) {
 	return []byte("%PDF-1.7\n% license " + l.ID + "\n%%EOF\n"), nil
 }
 
-func (f *fakeIssuer) Types() any { return []map[string]string{{"code": "business-license", "name": "营业执照"}} }
+func (f *fakeIssuer) Types() any {
+	return []map[string]string{{"code": "business-license", "name": "营业执照"}}
+}
 
 // fakeVerifier checks the fake QR's SM2 signature and asks the store for
 // the status, mapping it to the contract's reason codes.
@@ -110,7 +119,10 @@ type fakeVerifier struct {
 	store Store
 	now   func() time.Time
 	mu    sync.Mutex
-	last  struct{ input []byte; hint string }
+	last  struct {
+		input []byte
+		hint  string
+	}
 }
 
 func (v *fakeVerifier) Verify(ctx context.Context, input []byte, hint string) *report.Report {
@@ -251,8 +263,12 @@ type syncBuffer struct {
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
-func (s *syncBuffer) String() string             { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 type envOption func(*Deps, *Config)
 

@@ -66,7 +66,7 @@ func (s *Server) claim(w http.ResponseWriter, r *http.Request) {
 		}
 		resp.Token = secret
 	}
-	s.audit(r, "license.claim", l.Agency, l.ID, "holder="+MaskID(l.HolderID))
+	s.audit(r, "license.claim", l.ID, map[string]string{"agency": l.Agency, "holder": MaskID(l.HolderID)})
 	writeJSON(w, http.StatusOK, resp)
 }
 
@@ -125,10 +125,11 @@ func (s *Server) listUsage(w http.ResponseWriter, r *http.Request, f UsageFilter
 }
 
 type usageRequest struct {
-	LicenseID   string `json:"license_id"`
-	ServiceItem string `json:"service_item"`
-	Purpose     string `json:"purpose,omitempty"`
-	Verdict     string `json:"verdict"`
+	LicenseID   string   `json:"license_id"`
+	ServiceItem string   `json:"service_item"`
+	Verdict     string   `json:"verdict"`
+	Reason      string   `json:"reason,omitempty"`
+	Disclosed   []string `json:"disclosed,omitempty"`
 }
 
 // addUsage records that a counter used a license (用证记录), normally right
@@ -145,8 +146,11 @@ func (s *Server) addUsage(w http.ResponseWriter, r *http.Request) {
 	if strings.TrimSpace(req.ServiceItem) == "" || len(req.ServiceItem) > 300 {
 		fe = append(fe, FieldError{"service_item", "须填写办理事项（不超过 300 字节）。", "the service item is required (at most 300 bytes)."})
 	}
-	if len(req.Purpose) > 500 {
-		fe = append(fe, FieldError{"purpose", "用途不超过 500 字节。", "at most 500 bytes."})
+	if len(req.Reason) > 64 {
+		fe = append(fe, FieldError{"reason", "原因代码不超过 64 字节。", "at most 64 bytes."})
+	}
+	if len(req.Disclosed) > 100 {
+		fe = append(fe, FieldError{"disclosed", "最多 100 个字段。", "at most 100 field names."})
 	}
 	switch req.Verdict {
 	case "PASSED", "FAILED", "INDETERMINATE":
@@ -168,13 +172,13 @@ func (s *Server) addUsage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := PrincipalFrom(r.Context())
-	u := &Usage{ID: randomID(12), LicenseID: l.ID, HolderID: strings.ToUpper(l.HolderID), Agency: l.Agency,
-		Counter: strings.TrimPrefix(p.Agency+"/"+p.Name, "/"), ServiceItem: req.ServiceItem, Purpose: req.Purpose,
-		Verdict: req.Verdict, At: s.now().UTC().Truncate(time.Second)}
+	u := &Usage{LicenseID: l.ID, HolderID: strings.ToUpper(l.HolderID), Counter: p.Agency, Operator: p.Name,
+		ServiceItem: req.ServiceItem, Verdict: req.Verdict, Reason: req.Reason, Disclosed: req.Disclosed,
+		At: s.now().UTC().Truncate(time.Microsecond)}
 	if err := s.store.AddUsage(r.Context(), u); err != nil {
 		s.internal(w, r, err)
 		return
 	}
-	s.audit(r, "usage.record", l.Agency, l.ID, "service="+req.ServiceItem+" verdict="+req.Verdict)
+	s.audit(r, "usage.record", l.ID, map[string]string{"agency": l.Agency, "service_item": req.ServiceItem, "verdict": req.Verdict})
 	writeJSON(w, http.StatusCreated, u)
 }

@@ -78,7 +78,8 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	stored, created, err := s.store.CreateLicense(r.Context(), l, idem)
+	audit := s.auditEntry(r, "license.issue", l.ID, map[string]string{"agency": l.Agency, "type": l.Type, "holder": MaskID(l.HolderID)})
+	stored, created, err := s.store.CreateLicense(r.Context(), l, idem, audit)
 	if errors.Is(err, ErrConflict) {
 		writeProblem(w, r, probConflict, "证照标识已存在。", "A license with this identifier already exists.")
 		return
@@ -93,20 +94,26 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.metrics.issued.WithLabelValues(stored.Type).Inc()
-	s.audit(r, "license.issue", stored.Agency, stored.ID, "type="+stored.Type+" holder="+MaskID(stored.HolderID))
 	s.log.Info("license issued", "id", stored.ID, "agency", stored.Agency, "type", stored.Type, "holder", MaskID(stored.HolderID))
 	writeJSON(w, http.StatusCreated, stored)
 }
 
-// audit appends to the audit log. A failure is logged loudly but does not
-// undo the action that already happened.
-func (s *Server) audit(r *http.Request, action, agency, object, detail string) {
-	actor := "anonymous"
+func actorOf(r *http.Request) string {
 	if p := PrincipalFrom(r.Context()); p != nil {
-		actor = p.Actor
+		return p.Actor
 	}
-	e := &AuditEntry{At: s.now().UTC(), Actor: actor, Agency: agency, Action: action, Object: object, Detail: detail}
-	if err := s.store.AppendAudit(r.Context(), e); err != nil {
+	return "anonymous"
+}
+
+func (s *Server) auditEntry(r *http.Request, action, object string, detail map[string]string) *AuditEntry {
+	return &AuditEntry{At: s.now().UTC(), Actor: actorOf(r), Action: action, Object: object, Detail: detail}
+}
+
+// audit appends to the audit log for actions the store does not audit in
+// their own transaction. A failure is logged loudly but does not undo the
+// action that already happened.
+func (s *Server) audit(r *http.Request, action, object string, detail map[string]string) {
+	if err := s.store.AppendAudit(r.Context(), s.auditEntry(r, action, object, detail)); err != nil {
 		s.log.Error("audit append failed", "action", action, "object", object, "err", err.Error())
 	}
 }
@@ -125,22 +132,6 @@ func pageParams(w http.ResponseWriter, r *http.Request) (cursor string, limit in
 	}
 	return q.Get("cursor"), limit, true
 }
-
-// parseTimeParam accepts RFC 3339 or a date (YYYY-MM-DD, midnight UTC+8).
-func parseTimeParam(v string) (time.Time, bool) {
-	if v == "" {
-		return time.Time{}, true
-	}
-	if t, err := time.Parse(time.RFC3339, v); err == nil {
-		return t, true
-	}
-	if t, err := time.ParseInLocation("2006-01-02", v, chinaTime); err == nil {
-		return t, true
-	}
-	return time.Time{}, false
-}
-
-var chinaTime = time.FixedZone("CST", 8*3600)
 
 type pageOf[T any] struct {
 	Items      []T    `json:"items"`
@@ -163,13 +154,6 @@ func (s *Server) listLicenses(w http.ResponseWriter, r *http.Request) {
 	}
 	if f.Status != "" && !validStatus(f.Status) {
 		writeProblem(w, r, probBadRequest, "status 取值须为 valid、suspended、revoked 或 cancelled。", "status must be valid, suspended, revoked or cancelled.")
-		return
-	}
-	var ok1, ok2 bool
-	f.IssuedAfter, ok1 = parseTimeParam(q.Get("issued_after"))
-	f.IssuedBefore, ok2 = parseTimeParam(q.Get("issued_before"))
-	if !ok1 || !ok2 {
-		writeProblem(w, r, probBadRequest, "issued_after/issued_before 须为 RFC 3339 时间或 YYYY-MM-DD 日期。", "issued_after/issued_before must be RFC 3339 times or YYYY-MM-DD dates.")
 		return
 	}
 	items, next, err := s.store.ListLicenses(r.Context(), f)
@@ -305,12 +289,15 @@ func (s *Server) setStatus(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, l)
 		return
 	}
-	nl, err := s.store.SetLicenseStatus(r.Context(), l.ID, req.Status, req.Reason, s.now().UTC())
+	nl, err := s.store.SetLicenseStatus(r.Context(), l.ID, req.Status, req.Reason, actorOf(r), s.now().UTC())
+	if errors.Is(err, ErrConflict) { // a concurrent change got there first
+		writeProblem(w, r, probConflict, "证照状态已被其他操作变更，请刷新后重试。", "The status was changed meanwhile; reload and try again.")
+		return
+	}
 	if err != nil {
 		s.internal(w, r, err)
 		return
 	}
-	s.audit(r, "license.status", l.Agency, l.ID, l.Status+" -> "+req.Status+": "+req.Reason)
 	s.log.Info("license status changed", "id", l.ID, "agency", l.Agency, "from", l.Status, "to", req.Status)
 	writeJSON(w, http.StatusOK, nl)
 }
@@ -371,7 +358,7 @@ func (s *Server) claimCode(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	s.audit(r, "license.claim-code", l.Agency, l.ID, "expires="+c.Expires.Format(time.RFC3339))
+	s.audit(r, "license.claim-code", l.ID, map[string]string{"agency": l.Agency, "expires": c.Expires.Format(time.RFC3339)})
 	writeJSON(w, http.StatusCreated, claimCodeResponse{Code: code, LicenseID: l.ID, ExpiresAt: c.Expires})
 }
 

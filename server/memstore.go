@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -48,7 +49,7 @@ func (m *MemStore) Ping(ctx context.Context) error {
 
 func clone[T any](v *T) *T { c := *v; return &c }
 
-func (m *MemStore) CreateLicense(ctx context.Context, l *License, idemKey string) (*License, bool, error) {
+func (m *MemStore) CreateLicense(ctx context.Context, l *License, idemKey string, audit *AuditEntry) (*License, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	key := l.Agency + "\x00" + idemKey
@@ -66,6 +67,9 @@ func (m *MemStore) CreateLicense(ctx context.Context, l *License, idemKey string
 	m.order = slices.Insert(m.order, i, c)
 	if idemKey != "" {
 		m.idem[key] = c.ID
+	}
+	if audit != nil {
+		m.appendAudit(audit)
 	}
 	return clone(c), true, nil
 }
@@ -124,8 +128,7 @@ func (m *MemStore) ListLicenses(ctx context.Context, f LicenseFilter) ([]*Licens
 		l := m.order[i]
 		if (f.Agency != "" && l.Agency != f.Agency) || (f.Type != "" && l.Type != f.Type) || (f.Status != "" && l.Status != f.Status) ||
 			(f.HolderID != "" && !strings.EqualFold(l.HolderID, f.HolderID)) ||
-			(f.Query != "" && !strings.Contains(l.HolderName, f.Query) && !strings.Contains(l.ID, f.Query)) ||
-			(!f.IssuedAfter.IsZero() && l.IssuedAt.Before(f.IssuedAfter)) || (!f.IssuedBefore.IsZero() && !l.IssuedAt.Before(f.IssuedBefore)) {
+			(f.Query != "" && !strings.Contains(l.HolderName, f.Query) && !strings.Contains(l.ID, f.Query)) {
 			continue
 		}
 		if len(out) == f.Limit {
@@ -137,13 +140,18 @@ func (m *MemStore) ListLicenses(ctx context.Context, f LicenseFilter) ([]*Licens
 	return out, "", nil
 }
 
-func (m *MemStore) SetLicenseStatus(ctx context.Context, id, status, reason string, at time.Time) (*License, error) {
+func (m *MemStore) SetLicenseStatus(ctx context.Context, id, status, reason, actor string, at time.Time) (*License, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	l, ok := m.licenses[id]
 	if !ok {
 		return nil, fmt.Errorf("memstore: license %q: %w", id, ErrNotFound)
 	}
+	if l.Status == status || l.Status == StatusRevoked || l.Status == StatusCancelled {
+		return nil, fmt.Errorf("memstore: license %q is %s: %w", id, l.Status, ErrConflict)
+	}
+	m.appendAudit(&AuditEntry{At: at, Actor: actor, Action: "license.status", Object: id,
+		Detail: map[string]string{"agency": l.Agency, "from": l.Status, "to": status, "reason": reason}})
 	l.Status, l.Reason = status, reason
 	return clone(l), nil
 }
@@ -173,7 +181,11 @@ func auditHash(prev []byte, e *AuditEntry) []byte {
 	var n [8]byte
 	binary.BigEndian.PutUint64(n[:], uint64(e.Seq))
 	h.Write(n[:])
-	for _, s := range []string{e.At.UTC().Format(time.RFC3339Nano), e.Actor, e.Agency, e.Action, e.Object, e.Detail} {
+	fields := []string{e.At.UTC().Format(time.RFC3339Nano), e.Actor, e.Action, e.Object}
+	for _, k := range slices.Sorted(maps.Keys(e.Detail)) {
+		fields = append(fields, k, e.Detail[k])
+	}
+	for _, s := range fields {
 		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
 		h.Write(n[:])
 		h.Write([]byte(s))
@@ -184,7 +196,13 @@ func auditHash(prev []byte, e *AuditEntry) []byte {
 func (m *MemStore) AppendAudit(ctx context.Context, e *AuditEntry) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.appendAudit(e)
+	return nil
+}
+
+func (m *MemStore) appendAudit(e *AuditEntry) {
 	c := clone(e)
+	c.Detail = maps.Clone(e.Detail)
 	c.Seq = int64(len(m.audit) + 1)
 	if len(m.audit) > 0 {
 		c.PrevHash = m.audit[len(m.audit)-1].Hash
@@ -192,7 +210,6 @@ func (m *MemStore) AppendAudit(ctx context.Context, e *AuditEntry) error {
 	c.Hash = auditHash(c.PrevHash, c)
 	m.audit = append(m.audit, c)
 	e.Seq, e.PrevHash, e.Hash = c.Seq, c.PrevHash, c.Hash
-	return nil
 }
 
 func (m *MemStore) ListAudit(ctx context.Context, f AuditFilter) ([]*AuditEntry, string, error) {
@@ -201,18 +218,18 @@ func (m *MemStore) ListAudit(ctx context.Context, f AuditFilter) ([]*AuditEntry,
 	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	end := len(m.audit)
+	start := 0 // index of the first entry after the cursor's seq
 	if f.Cursor != "" {
 		n, err := strconv.Atoi(f.Cursor)
-		if err != nil || n < 1 || n > end+1 {
+		if err != nil || n < 0 {
 			return nil, "", nil
 		}
-		end = n - 1
+		start = min(n, len(m.audit))
 	}
 	var out []*AuditEntry
-	for i := end - 1; i >= 0; i-- {
+	for i := start; i < len(m.audit); i++ {
 		e := m.audit[i]
-		if (f.Agency != "" && e.Agency != f.Agency) || (f.Object != "" && e.Object != f.Object) {
+		if f.Object != "" && e.Object != f.Object {
 			continue
 		}
 		if len(out) == f.Limit {
@@ -241,12 +258,13 @@ func (m *MemStore) VerifyAudit(ctx context.Context) (int, error) {
 func (m *MemStore) TamperAudit(seq int, detail string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.audit[seq-1].Detail = detail
+	m.audit[seq-1].Detail = map[string]string{"tampered": detail}
 }
 
 func (m *MemStore) AddUsage(ctx context.Context, u *Usage) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	u.ID = strconv.Itoa(len(m.usage) + 1)
 	m.usage = append(m.usage, clone(u))
 	return nil
 }

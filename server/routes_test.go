@@ -123,7 +123,7 @@ func TestAccessMatrix(t *testing.T) {
 		"POST /api/v1/seals":                    {allow: issuers},
 		"GET /api/v1/seals/{id}":                {allow: issuers, scoped: true, path: "/api/v1/seals/seal-A"},
 		"POST /api/v1/pdf/sign":                 {allow: issuers},
-		"GET /api/v1/audit":                     {allow: issuers},
+		"GET /api/v1/audit":                     {allow: []string{rIssuerA, rIssuerB, rHolder, rAdmin}, scoped: true, path: "/api/v1/audit?object=" + e.licA},
 		"GET /api/v1/audit/verify":              {allow: []string{rAdmin}},
 		"GET /api/v1/agencies":                  {allow: []string{rAdmin}},
 		"POST /api/v1/agencies":                 {allow: []string{rAdmin}},

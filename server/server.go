@@ -162,7 +162,7 @@ func (s *Server) routes() chi.Router {
 		r.With(require(RoleIssuer)).Get("/seals/{id}", s.getSeal)
 		r.With(require(RoleIssuer), limitBody(MaxPDFBytes)).Post("/pdf/sign", s.signPDF)
 
-		r.With(require(RoleIssuer)).Get("/audit", s.listAudit)
+		r.With(require(RoleIssuer, RoleHolder)).Get("/audit", s.listAudit)
 		r.With(require(RoleAdmin)).Get("/audit/verify", s.verifyAudit)
 
 		r.With(require(RoleAdmin)).Get("/agencies", s.listAgencies)
