@@ -2,7 +2,10 @@ package license
 
 import (
 	"crypto/rand"
+	"os"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/emmansun/gmsm/sm2"
 )
@@ -87,5 +90,52 @@ func BenchmarkParseQR(b *testing.B) {
 		if _, err := ParseQR(text); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestCPURatio measures CPU time (getrusage) per Issue against a raw SM2
+// sign in alternating batches; see verify's TestCPURatio. Run:
+// ZX_RATIO=1 go test ./license -run CPURatio -v -cpu 1
+func TestCPURatio(t *testing.T) {
+	if os.Getenv("ZX_RATIO") == "" {
+		t.Skip("set ZX_RATIO=1 to measure")
+	}
+	s, cert := testSigner(t)
+	req := SampleRequests()[0]
+	req.StatusList = "L1"
+	k := testKey(t, "bench")
+	msg := make([]byte, 400)
+	l, _ := s.Issue(req)
+	text, _ := l.QRText()
+	cpu := func() time.Duration {
+		var ru syscall.Rusage
+		syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	ops := []struct {
+		name string
+		f    func()
+	}{
+		{"raw SM2 sign", func() { k.Sign(rand.Reader, msg, sm2.DefaultSM2SignerOpts) }},
+		{"Issue (12-field business license)", func() { s.Issue(req) }},
+		{"QRText", func() { l.QRText() }},
+		{"ParseQR + VerifySignature", func() {
+			q, _ := ParseQR(text)
+			q.VerifySignature(cert.PublicKey)
+		}},
+	}
+	total := make([]time.Duration, len(ops))
+	const batch, rounds = 200, 10
+	for r := 0; r < rounds; r++ {
+		for i, op := range ops {
+			start := cpu()
+			for j := 0; j < batch; j++ {
+				op.f()
+			}
+			total[i] += cpu() - start
+		}
+	}
+	for i, op := range ops {
+		t.Logf("%-36s %7.1f µs CPU/op  %.2fx raw sign", op.name, float64(total[i].Microseconds())/batch/rounds, float64(total[i])/float64(total[0]))
 	}
 }
