@@ -18,9 +18,8 @@ func (d *Dir) addDemoContent(ctx context.Context) error {
 		return err
 	}
 	for i, req := range license.SampleRequests() {
-		if req.Fields["issuer_name"] == "" {
-			req.Fields["issuer_name"] = a.Name
-		}
+		// The demo agency issues every sample, so it is the issuing authority.
+		req.Fields["issuer_name"] = a.Name
 		if _, err := d.IssueLicense(ctx, IssueRequest{Request: req, IdempotencyKey: fmt.Sprintf("demo-%d", i), Operator: "demo"}); err != nil {
 			return fmt.Errorf("sample %s: %w", req.Type, err)
 		}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -186,11 +187,7 @@ func printReport(w io.Writer, r *report.Report) {
 	fmt.Fprintf(w, "\n%s\n%s\n", r.Message.ZH, r.Message.EN)
 	fmt.Fprintf(w, "kind: %s\n", r.Kind)
 	if f, ok := r.Subject["fields"].(map[string]any); ok {
-		keys := make([]string, 0, len(f))
-		for k := range f {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
+		keys := fieldOrder(r.Subject, f)
 		for _, k := range keys {
 			if m, ok := f[k].(map[string]any); ok {
 				fmt.Fprintf(w, "  %s: %v\n", m["label"], m["display"])
@@ -220,4 +217,27 @@ func printReport(w io.Writer, r *report.Report) {
 			fmt.Fprintf(w, "  %-13s %-22s %s\n", ch.Result, ch.Name, ch.Detail)
 		}
 	}
+}
+
+// fieldOrder lists the disclosed field keys in the order of the license
+// type (as printed on the license), unknown keys last.
+func fieldOrder(subject map[string]any, fields map[string]any) []string {
+	var keys []string
+	if name, ok := subject["type"].(string); ok {
+		if t, err := license.LookupType(name); err == nil {
+			for _, f := range t.Fields {
+				if _, ok := fields[f.Key]; ok {
+					keys = append(keys, f.Key)
+				}
+			}
+		}
+	}
+	var rest []string
+	for k := range fields {
+		if !slices.Contains(keys, k) {
+			rest = append(rest, k)
+		}
+	}
+	sort.Strings(rest)
+	return append(keys, rest...)
 }
