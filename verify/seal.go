@@ -62,9 +62,13 @@ func VerifySealFile(ctx context.Context, data []byte, opts Options) *report.Repo
 		r.Subject = sealSubject(s)
 		created := s.CreateDate
 		sig.SignedAt = &created
-		checkSeal(&sig, s, now, opts)
-		sig.Add(CheckSealValidity, s.CheckValidity(now), "")
-		sig.Add(CheckSealSigners, checkSealSigners(s), signersDetail(s))
+		// The seal's own validity comes before the maker's chain, so an
+		// expired seal is reported as SEAL_INVALID rather than by its
+		// maker certificate's expiry.
+		checkSeal(&sig, s, now, opts, func() {
+			sig.Add(CheckSealValidity, s.CheckValidity(now), "")
+			sig.Add(CheckSealSigners, checkSealSigners(s), signersDetail(s))
+		})
 	}
 	r.Signatures = append(r.Signatures, sig)
 	r.Finish()
@@ -72,8 +76,9 @@ func VerifySealFile(ctx context.Context, data []byte, opts Options) *report.Repo
 }
 
 // checkSeal adds the checks a seal needs wherever it appears: version,
-// algorithm, maker signature and the maker's chain at time at.
-func checkSeal(sig *report.Signature, s *seal.Seal, at time.Time, opts Options) {
+// algorithm, maker signature, then the caller's checks (more), then the
+// maker's chain at time at.
+func checkSeal(sig *report.Signature, s *seal.Seal, at time.Time, opts Options, more func()) {
 	sig.Algorithm = algSM2WithSM3
 	sig.Signer = s.MakerCert.Subject.String()
 	sig.Add(CheckSealVersion, nil, seal.Summarize(s).Format)
@@ -88,6 +93,9 @@ func checkSeal(sig *report.Signature, s *seal.Seal, at time.Time, opts Options) 
 		return
 	}
 	sig.Add(CheckMakerSignature, nil, "maker "+s.MakerCert.Subject.CommonName)
+	if more != nil {
+		more()
+	}
 	chain, err := verifyChain(s.MakerCert, at, SealMakingEKU, opts)
 	var names []string
 	for _, c := range chain {
@@ -238,10 +246,11 @@ func verifySES(rs *report.Signature, r *report.Report, sig *seal.Signature, hash
 	// The embedded seal's own checks; its maker chain is shown in the
 	// check's detail, the report's chain being the signer's.
 	var ms report.Signature
-	checkSeal(&ms, sig.Seal, at, opts)
+	checkSeal(&ms, sig.Seal, at, opts, func() {
+		ms.Add(CheckSignerListed, sig.Seal.Lists(sig.CertRaw), "")
+		ms.Add(CheckSealValidity, sig.Seal.CheckValidity(at), "")
+	})
 	rs.Checks = append(rs.Checks, ms.Checks...)
-	rs.Add(CheckSignerListed, sig.Seal.Lists(sig.CertRaw), "")
-	rs.Add(CheckSealValidity, sig.Seal.CheckValidity(at), "")
 	chain, err := verifyChain(sig.Cert, at, SealSigningEKU, opts)
 	rs.Add(CheckSignerChain, err, "")
 	for _, c := range chain {
