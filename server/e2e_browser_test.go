@@ -9,6 +9,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,6 +18,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/skip2/go-qrcode"
 
 	"github.com/zhengxin/zhengxin/certs"
 	"github.com/zhengxin/zhengxin/license"
@@ -309,7 +312,9 @@ func TestBrowserEndToEnd(t *testing.T) {
 
 	// ---- counter: sign in, pick the item, scan ------------------------------
 	ctr := b.newTab("counter", 1280, 900, false)
-	ctr.do("sign in", chromedp.Navigate(ts.URL+"/counter"), chromedp.WaitVisible("#scan-input"),
+	ctr.do("open counter", chromedp.Navigate(ts.URL+"/counter"), chromedp.WaitVisible("#scan-input"))
+	ctr.waitJS("items", `document.querySelectorAll("#item-select option").length > 3 && document.getElementById("counter-who").textContent.length > 0`)
+	ctr.do("sign in",
 		chromedp.Evaluate[chromedp.Void](`document.getElementById("counter-login").open = true`),
 		chromedp.SendKeys("#cl-user", "窗口3"), chromedp.SendKeys("#cl-pass", "counter-pw"),
 		chromedp.Click(`#counter-login-form button[type="submit"]`))
@@ -352,6 +357,70 @@ func TestBrowserEndToEnd(t *testing.T) {
 	ctr.screenshot("counter-verdict-expired")
 	closeVerdict()
 	w.clock.Reset()
+
+	// ---- a picture of the static license QR, chosen as a file --------------------
+	stored, err := w.store.GetLicense(context.Background(), licID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	png, err := qrcode.Encode(stored.QR, qrcode.Low, 900)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pic := filepath.Join(t.TempDir(), "license-qr.png")
+	if err := os.WriteFile(pic, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctr.do("upload the QR picture", chromedp.SetUploadFiles("#file-input", []string{pic}))
+	ctr.waitJS("verdict for the picture", `!document.getElementById("verdict").hidden`)
+	if v, k := ctr.attr("#verdict", "data-verdict"), ctr.text("#verdict-kind"); v != "PASSED" || k != report.KindLicenseQR {
+		t.Errorf("static QR picture: %s %s, want PASSED %s", v, k, report.KindLicenseQR)
+	}
+	if txt := ctr.text("#verdict-fields"); !strings.Contains(txt, "未绑定持证人设备") {
+		t.Errorf("the verdict of a static QR does not say it is not bound to the holder's device: %q", txt)
+	}
+	ctr.screenshot("counter-verdict-static-qr")
+	closeVerdict()
+
+	// ---- bulk issuance from CSV: one bad row, and a re-upload issues nothing twice
+	csv := "holder_name,holder_id,address,first_issue,vehicle_class,valid_from,issuer_name,issue_date\n" +
+		"李四,11010519491231002X,演示市台江区 2 号,2012-01-01,6,2022-01-01,演示市公安局交通警察支队,2022-01-01\n" +
+		"王五,110105194912310021,演示市台江区 3 号,2012-01-01,6,2022-01-01,演示市公安局交通警察支队,2022-01-01\n" +
+		"\"赵六, 小\",11010519491231002X,\"演示市\"\"晋安区\"\" 4 号\",2012-01-01,6,2022-01-01,演示市公安局交通警察支队,2022-01-01\n"
+	csvPath := filepath.Join(t.TempDir(), "bulk.csv")
+	if err := os.WriteFile(csvPath, []byte(csv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	countLicenses := func() int {
+		page, _, err := w.store.ListLicenses(context.Background(), server.LicenseFilter{Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(page)
+	}
+	before := countLicenses()
+	for i := 0; i < 2; i++ {
+		con.do("bulk upload", chromedp.Click(`[data-tab="bulk"]`), chromedp.WaitVisible("#bulk-file"),
+			chromedp.SetValue("#bulk-type", "driving_license"), chromedp.SetUploadFiles("#bulk-file", []string{csvPath}),
+			chromedp.Evaluate[chromedp.Void](`document.getElementById("bulk-progress").removeAttribute("data-finished")`),
+			chromedp.Click(`#bulk-form button[type="submit"]`))
+		con.waitJS("bulk finished", `document.getElementById("bulk-progress").getAttribute("data-finished") === "1"`)
+		if got := con.text("#bulk-counts .zh"); !strings.Contains(got, "3 / 3") || !strings.Contains(got, "签发 2，未通过 1") {
+			t.Errorf("bulk run %d: %q", i+1, got)
+		}
+		if after := countLicenses(); after != before+2 {
+			t.Errorf("bulk run %d: %d licenses stored, want %d (idempotent per row)", i+1, after, before+2)
+		}
+	}
+	if href := con.attr("#bulk-rejects", "href"); !strings.HasPrefix(href, "blob:") {
+		t.Errorf("reject file link %q", href)
+	}
+	rejects := con.eval(`window.ZXConsole.lastRejects`)
+	if !strings.Contains(rejects, "王五") || strings.Contains(rejects, "李四") || !strings.Contains(rejects, "error") {
+		t.Errorf("reject file:\n%s", rejects)
+	}
+	con.screenshot("console-bulk")
+	con.do("back to the license", chromedp.Evaluate[chromedp.Void](`window.ZXConsole.openLicense(`+jsString(licID)+`)`), chromedp.WaitVisible("#status-form"))
 
 	// ---- revoke, then a fresh QR fails ------------------------------------------
 	con.do("revoke", chromedp.SetValue("#status-set", "revoked"), chromedp.SendKeys("#status-reason", "以欺骗手段取得"),

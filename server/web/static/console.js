@@ -415,6 +415,7 @@
       if (!rejects.length) return;
       var csv = "\ufeff" + [csvLine(header.concat(["error"]))].concat(rejects.map(csvLine)).join("\r\n") + "\r\n";
       var a = $("bulk-rejects");
+      window.ZXConsole.lastRejects = csv;
       a.hidden = false;
       a.href = URL.createObjectURL(new Blob([csv], { type: "text/csv;charset=utf-8" }));
       a.download = "rejects.csv";

@@ -17,13 +17,16 @@
 
   // ---- who is at the counter ------------------------------------------------
   function whoami() {
-    return api("GET", "/session").then(function (p) {
-      me = p && p.role ? p : null;
-      if (me && me.csrf_token) ZX.setCSRF(me.csrf_token);
+    function show() {
       var w = clear($("counter-who"));
       if (me) { w.appendChild(t("已登录：" + me.name, "Signed in: " + me.name)); $("counter-login").hidden = true; }
       else { w.appendChild(t("未登录：可以核验，但不保存用证记录。", "Not signed in: verifying works, uses are not recorded.")); $("counter-login").hidden = false; }
-    }).catch(function () { me = null; });
+    }
+    return api("GET", "/session").then(function (p) {
+      me = p && p.role ? p : null;
+      if (me && me.csrf_token) ZX.setCSRF(me.csrf_token);
+      show();
+    }, function () { me = null; show(); });
   }
   $("counter-login-form").addEventListener("submit", function (ev) {
     ev.preventDefault();
@@ -265,7 +268,11 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     focusScan();
-    Promise.all([loadItems(), loadTypes(), whoami()]).then(focusScan);
+    // Do not steal focus from a field the clerk is already typing in.
+    Promise.all([loadItems(), loadTypes(), whoami()]).then(function () {
+      var a = document.activeElement;
+      if (!a || a === document.body || a.id === "scan-input") focusScan();
+    });
   });
   // Clicking anywhere that is not a control brings the cursor back to the
   // scan input, so the next scan is never typed into nowhere.
