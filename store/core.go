@@ -332,12 +332,16 @@ func (d *db) reserve(ctx context.Context, q querier, agency string, n int64) (in
 	if err != nil {
 		return 0, wrap("lock status counter", err)
 	}
-	if n > 0 {
-		if _, err := q.exec(ctx, `UPDATE status_counters SET next = next + ? WHERE agency_id = ?`, n, agency); err != nil {
-			return 0, wrap("advance status counter", err)
-		}
+	return next, d.advance(ctx, q, agency, n)
+}
+
+// advance moves agency's counter on by n; the caller holds its lock.
+func (d *db) advance(ctx context.Context, q querier, agency string, n int64) error {
+	if n == 0 {
+		return nil
 	}
-	return next, nil
+	_, err := q.exec(ctx, `UPDATE status_counters SET next = next + ? WHERE agency_id = ?`, n, agency)
+	return wrap("advance status counter", err)
 }
 
 func (d *db) IssueLicense(ctx context.Context, rec LicenseRecord, audit AuditEntry) (LicenseRecord, bool, error) {
@@ -395,7 +399,8 @@ func (d *db) LookupIdempotencyKeys(ctx context.Context, agencyID string, keys []
 
 // issue is IssueLicense inside a transaction.
 func (d *db) issue(ctx context.Context, q querier, rec LicenseRecord, audit AuditEntry) (LicenseRecord, bool, error) {
-	if _, err := d.reserve(ctx, q, rec.AgencyID, 0); err != nil {
+	next, err := d.reserve(ctx, q, rec.AgencyID, 0) // locks the counter
+	if err != nil {
 		return rec, false, err
 	}
 	if rec.IdempotencyKey != "" {
@@ -408,19 +413,14 @@ func (d *db) issue(ctx context.Context, q querier, rec LicenseRecord, audit Audi
 		}
 	}
 	if rec.IndexReserved {
-		next, err := d.reserve(ctx, q, rec.AgencyID, 0)
-		if err != nil {
-			return rec, false, err
-		}
 		if err := checkReserved(&rec, next); err != nil {
 			return rec, false, err
 		}
 	} else {
-		idx, err := d.reserve(ctx, q, rec.AgencyID, 1)
-		if err != nil {
+		if err := d.advance(ctx, q, rec.AgencyID, 1); err != nil {
 			return rec, false, err
 		}
-		rec.StatusIndex = idx
+		rec.StatusIndex = next
 	}
 	if _, err := q.exec(ctx, licInsert, d.licArgs(&rec)...); err != nil {
 		if d.b.isUnique(err) {
@@ -461,7 +461,8 @@ func (d *db) IssueLicenses(ctx context.Context, batch []LicenseRecord, audit *Au
 		fresh := make([]LicenseRecord, 0, len(recs))
 		for _, agency := range agencies {
 			rows := byAgency[agency]
-			if _, err := d.reserve(ctx, q, agency, 0); err != nil {
+			base, err := d.reserve(ctx, q, agency, 0) // locks the counter
+			if err != nil {
 				return err
 			}
 			var keys []string
@@ -502,18 +503,18 @@ func (d *db) IssueLicenses(ctx context.Context, batch []LicenseRecord, audit *Au
 					assign++
 				}
 			}
-			base, err := d.reserve(ctx, q, agency, assign)
-			if err != nil {
+			if err := d.advance(ctx, q, agency, assign); err != nil {
 				return err
 			}
+			next := base // reserved indexes are below base; base.. are assigned now
 			for _, i := range newRows {
 				if recs[i].IndexReserved {
 					if err := checkReserved(&recs[i], base); err != nil {
 						return err
 					}
 				} else {
-					recs[i].StatusIndex = base
-					base++
+					recs[i].StatusIndex = next
+					next++
 				}
 				res[i] = IssueResult{ID: recs[i].ID, StatusIndex: recs[i].StatusIndex}
 				fresh = append(fresh, recs[i])

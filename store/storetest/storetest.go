@@ -1062,6 +1062,12 @@ func testReserved(t *testing.T, s store.Store, _ func(string) error) {
 	if first != 4 || res[0].StatusIndex != 5 || res[1].StatusIndex != 6 || res[2].StatusIndex != 4 {
 		t.Errorf("reserved from %d; batch got %+v", first, res)
 	}
+	// A "reserved" index the counter has not reached yet would collide with
+	// the indexes assigned in the same batch: refused.
+	d, e := lic("A1", 13), lic("A1", 14)
+	e.StatusIndex, e.IndexReserved = 7, true
+	_, err = s.IssueLicenses(ctx, []store.LicenseRecord{d, e}, nil)
+	wantErr(t, err, store.ErrInvalid)
 	found, err := s.LookupIdempotencyKeys(ctx, "A1", []string{r.IdempotencyKey, b.IdempotencyKey, "row-unknown"})
 	must(t, err)
 	if len(found) != 2 || found[b.IdempotencyKey].ID != b.ID || found[b.IdempotencyKey].StatusIndex != 6 || !found[r.IdempotencyKey].Existed {
