@@ -12,7 +12,10 @@ import (
 	"time"
 
 	"github.com/emmansun/gmsm/sm2"
+	"github.com/fxamacker/cbor/v2"
 	tjsm2 "github.com/tjfoc/gmsm/sm2"
+	tjsm3 "github.com/tjfoc/gmsm/sm3"
+	tjsm4 "github.com/tjfoc/gmsm/sm4"
 
 	"github.com/zhengxin/zhengxin/verify/report"
 )
@@ -339,5 +342,34 @@ func TestCOSEKeyCompressed(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// Salts and digests recomputed with independent code: tjfoc/gmsm's SM4
+// and SM3, and fxamacker/cbor's encoder for [salt, tag, value].
+func TestSaltsAndDigestsIndependent(t *testing.T) {
+	s, _ := testSigner(t)
+	l := issueSample(t, s, "business_license", nil)
+	blk, err := tjsm4.NewCipher(l.master)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for tag, v := range l.values {
+		in := make([]byte, 16)
+		copy(in, "zx-salt:")
+		in[15] = byte(tag)
+		salt := make([]byte, 16)
+		blk.Encrypt(salt, in)
+		enc, err := cbor.Marshal([]any{salt, tag, v})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := tjsm3.Sm3Sum(enc)
+		if !bytes.Equal(d[:16], l.c.Digests[tag]) {
+			t.Fatalf("tag %d: digest %x, independent %x", tag, l.c.Digests[tag], d[:16])
+		}
+	}
+	if len(l.values) != 12-3 { // 12 fields, 3 of them core dates
+		t.Fatalf("%d committed fields", len(l.values))
 	}
 }
