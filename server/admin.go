@@ -41,8 +41,8 @@ func (s *Server) createAgency(w http.ResponseWriter, r *http.Request) {
 	if n := utf8.RuneCountInString(strings.TrimSpace(req.Name)); n == 0 || n > 100 {
 		fe = append(fe, FieldError{"name", "须填写机构名称（不超过 100 字）。", "the agency name is required (at most 100 characters)."})
 	}
-	if req.CreditCode != "" && len(req.CreditCode) != 18 {
-		fe = append(fe, FieldError{"credit_code", "统一社会信用代码为 18 位。", "a unified social credit code has 18 characters."})
+	if len(req.CreditCode) != 18 {
+		fe = append(fe, FieldError{"credit_code", "须填写 18 位统一社会信用代码。", "the 18-character unified social credit code is required."})
 	}
 	if req.RegionCode != "" && len(req.RegionCode) != 6 {
 		fe = append(fe, FieldError{"region_code", "行政区划代码为 6 位数字。", "a division code has 6 digits."})

@@ -206,6 +206,12 @@ type License struct {
 	Signed      []byte `json:"signed,omitempty"`
 	StatusList  string `json:"status_list,omitempty"`
 	StatusIndex uint64 `json:"status_index"`
+	// IndexReserved says the Issuer reserved StatusIndex from the store
+	// (store.ReserveStatusIndexes) and signed it in; otherwise the store
+	// assigns the index on CreateLicense.
+	IndexReserved bool   `json:"-"`
+	Number        string `json:"number,omitempty"`         // the license's own number (证照编号)
+	HolderIDType  string `json:"holder_id_type,omitempty"` // e.g. 身份证, 统一社会信用代码
 }
 
 // IssueRequest is the body of POST /api/v1/licenses.

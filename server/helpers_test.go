@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	_ "net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/emmansun/gmsm/sm2"
 
+	"github.com/zhengxin/zhengxin/store"
 	"github.com/zhengxin/zhengxin/verify/report"
 )
 
@@ -101,7 +103,7 @@ func (f *fakeIssuer) Issue(ctx context.Context, agency string, req *IssueRequest
 	}
 	return &License{ID: id, Type: req.Type, Agency: agency, HolderName: req.HolderName, HolderID: strings.ToUpper(req.HolderID),
 		Status: StatusValid, IssuedAt: now, ValidFrom: now, Fields: fields,
-		QR: "ZXT1:" + id + ":" + base64.RawURLEncoding.EncodeToString(sig)}, nil
+		QR: "ZXT1:" + id + ":" + base64.RawURLEncoding.EncodeToString(sig), Signed: []byte("ZXT1:" + id + ":" + base64.RawURLEncoding.EncodeToString(sig))}, nil
 }
 
 func (f *fakeIssuer) PDF(ctx context.Context, l *License) ([]byte, error) {
@@ -246,7 +248,8 @@ const (
 type env struct {
 	t        *testing.T
 	srv      *Server
-	store    *MemStore
+	store    Store
+	mem      *MemStore // nil on the SQLite backend
 	clock    *testClock
 	issuer   *fakeIssuer
 	verifier *fakeVerifier
@@ -272,13 +275,34 @@ func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return 
 
 type envOption func(*Deps, *Config)
 
-func newEnv(t *testing.T, opts ...envOption) *env {
+func newEnv(t *testing.T, opts ...envOption) *env { return newEnvOn(t, "mem", opts...) }
+
+// backends are the stores the API tests run on: MemStore, and store/'s
+// SQLite through FromStore.
+var backends = []string{"mem", "sqlite"}
+
+func newEnvOn(t *testing.T, backend string, opts ...envOption) *env {
 	t.Helper()
 	clock := &testClock{t: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}
-	st := NewMemStore()
+	var st Store
+	var mem *MemStore
+	switch backend {
+	case "mem":
+		mem = NewMemStore()
+		st = mem
+	case "sqlite":
+		ss, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "zhengxin.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ss.Close() })
+		st = FromStore(ss, func(p []byte) (string, error) { return string(p), nil })
+	default:
+		t.Fatalf("unknown backend %q", backend)
+	}
 	iss := newFakeIssuer(t, clock.Now)
 	ver := &fakeVerifier{iss: iss, store: st, now: clock.Now}
-	e := &env{t: t, store: st, clock: clock, issuer: iss, verifier: ver, logs: &syncBuffer{},
+	e := &env{t: t, store: st, mem: mem, clock: clock, issuer: iss, verifier: ver, logs: &syncBuffer{},
 		seals: &fakeSeals{seals: map[string]*SealInfo{"seal-A": {ID: "seal-A", Agency: "A", Name: "A 专用章"}, "seal-B": {ID: "seal-B", Agency: "B", Name: "B 专用章"}}},
 		pub:   &fakePublished{trust: []byte("trust list v1")}}
 	deps := Deps{Store: st, Verify: ver.Verify, Issuer: iss, Published: e.pub, Seals: e.seals, PDFSigner: fakePDFSigner{},
@@ -294,7 +318,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 	e.srv = srv
 	ctx := context.Background()
 	for _, a := range []string{"A", "B"} {
-		if err := st.CreateAgency(ctx, &Agency{Code: a, Name: "机构 " + a}); err != nil {
+		if err := st.CreateAgency(ctx, &Agency{Code: a, Name: "机构 " + a, CreditCode: "11100000TEST0000" + a + a}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -229,15 +229,15 @@ func TestHealthReadyMetrics(t *testing.T) {
 	if res := e.do(rNone, "GET", "/readyz", nil); res.Code != 200 {
 		t.Fatalf("readyz %d", res.Code)
 	}
-	e.store.mu.Lock()
-	e.store.PingError = errors.New("connection refused")
-	e.store.mu.Unlock()
+	e.mem.mu.Lock()
+	e.mem.PingError = errors.New("connection refused")
+	e.mem.mu.Unlock()
 	if res := e.do(rNone, "GET", "/readyz", nil); res.Code != 503 || problemCode(t, res) != "unavailable" {
 		t.Fatalf("readyz with the database down: %d", res.Code)
 	}
-	e.store.mu.Lock()
-	e.store.PingError = nil
-	e.store.mu.Unlock()
+	e.mem.mu.Lock()
+	e.mem.PingError = nil
+	e.mem.mu.Unlock()
 	if res := e.do(rNone, "GET", "/readyz", nil); res.Code != 200 {
 		t.Fatalf("readyz after recovery: %d", res.Code)
 	}

@@ -79,7 +79,12 @@ func TestOpenAPIMatchesRouter(t *testing.T) {
 // "ok" means the role got past access control (any status but 401/403,
 // and not the 404 that hides another agency's objects).
 func TestAccessMatrix(t *testing.T) {
-	e := newEnv(t)
+	for _, b := range backends {
+		t.Run(b, func(t *testing.T) { testAccessMatrix(t, newEnvOn(t, b)) })
+	}
+}
+
+func testAccessMatrix(t *testing.T, e *env) {
 	// A clerk for the login route and a throwaway token for the revoke route.
 	if err := e.store.CreateUser(t.Context(), &User{Name: "clerk", PasswordHash: HashPassword("correct horse battery"), Role: RoleCounter, Agency: "C"}); err != nil {
 		t.Fatal(err)
