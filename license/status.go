@@ -168,43 +168,57 @@ func (s *Signer) SignStatusList(l *StatusList, issuedAt, nextUpdate time.Time) (
 
 // ParseStatusList parses a signed status list file, inflating its bits
 // with a bound (size/4 bytes). It does not verify the signature: see
-// VerifySignature and StatusLists.Add.
+// VerifySignature and StatusLists.Add (which verifies before inflating).
 func ParseStatusList(b []byte) (*StatusList, error) {
+	l, c, err := parseStatusEnvelope(b)
+	if err != nil {
+		return nil, err
+	}
+	return l, l.inflate(c.Bits)
+}
+
+// parseStatusEnvelope parses all but the bits.
+func parseStatusEnvelope(b []byte) (*StatusList, *statusClaims, error) {
 	if len(b) > MaxStatusListFile {
-		return nil, formatErr("status list file larger than %d bytes", MaxStatusListFile)
+		return nil, nil, formatErr("status list file larger than %d bytes", MaxStatusListFile)
 	}
 	cs, err := parseCOSESign1(b)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if cs.Payload == nil {
-		return nil, formatErr("status list payload missing")
+		return nil, nil, formatErr("status list payload missing")
 	}
 	h, err := parseProtected(cs.Protected)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var c statusClaims
 	if err := decMode.Unmarshal(cs.Payload, &c); err != nil {
-		return nil, formatErr("malformed status list claims: %v", err)
+		return nil, nil, formatErr("malformed status list claims: %v", err)
 	}
 	if _, err := CheckUSCC(c.Issuer); err != nil || c.ID == "" || len(c.ID) > 40 || c.Size == 0 || c.Size > MaxStatusListSize || c.NextUpdate <= c.IssuedAt || c.IssuedAt < 0 {
-		return nil, formatErr("status list claims out of range")
-	}
-	zr, err := zlib.NewReader(bytes.NewReader(c.Bits))
-	if err != nil {
-		return nil, formatErr("status list bits: %v", err)
-	}
-	want := int64((c.Size + 3) / 4)
-	bits := make([]byte, want)
-	if _, err := io.ReadFull(zr, bits); err != nil {
-		return nil, formatErr("status list bits: want %d bytes: %v", want, err)
-	}
-	if n, _ := zr.Read(make([]byte, 1)); n != 0 {
-		return nil, formatErr("status list bits longer than %d entries", c.Size)
+		return nil, nil, formatErr("status list claims out of range")
 	}
 	return &StatusList{Issuer: c.Issuer, ID: c.ID, IssuedAt: time.Unix(c.IssuedAt, 0).UTC(), NextUpdate: time.Unix(c.NextUpdate, 0).UTC(),
-		Size: c.Size, KID: h.KID, Alg: h.Alg, bits: bits, protected: cs.Protected, payload: cs.Payload, signature: cs.Signature}, nil
+		Size: c.Size, KID: h.KID, Alg: h.Alg, protected: cs.Protected, payload: cs.Payload, signature: cs.Signature}, &c, nil
+}
+
+// inflate fills the entry bytes: exactly ceil(size/4), no more.
+func (l *StatusList) inflate(z []byte) error {
+	zr, err := zlib.NewReader(bytes.NewReader(z))
+	if err != nil {
+		return formatErr("status list bits: %v", err)
+	}
+	bits := make([]byte, (l.Size+3)/4)
+	if _, err := io.ReadFull(zr, bits); err != nil {
+		return formatErr("status list bits: want %d bytes: %v", len(bits), err)
+	}
+	if n, _ := zr.Read(make([]byte, 1)); n != 0 {
+		return formatErr("status list bits longer than %d entries", l.Size)
+	}
+	l.bits = bits
+	return nil
 }
 
 // VerifySignature checks the list's signature with the signer's key.
@@ -252,7 +266,7 @@ func NewStatusLists(trust Trust, eku asn1.ObjectIdentifier) *StatusLists {
 // list's issue time, signer bound to the list's issuer) and keeps it unless
 // a newer one of the same issuer and id is already held.
 func (s *StatusLists) Add(data []byte) (*StatusList, error) {
-	l, err := ParseStatusList(data)
+	l, c, err := parseStatusEnvelope(data)
 	if err != nil {
 		return nil, err
 	}
@@ -270,6 +284,10 @@ func (s *StatusLists) Add(data []byte) (*StatusList, error) {
 		return nil, err
 	}
 	if err := CheckSigner(cert, l.Issuer); err != nil {
+		return nil, err
+	}
+	// Only now, with the signer known good, spend memory on the entries.
+	if err := l.inflate(c.Bits); err != nil {
 		return nil, err
 	}
 	k := [2]string{l.Issuer, l.ID}
