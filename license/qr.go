@@ -101,6 +101,8 @@ func releaseBody(b []byte) {
 
 // unwrapQR checks the prefix and size, and undoes Base45 and zlib.
 func unwrapQR(text, prefix string) ([]byte, error) {
+	// Scan guns end lines with CR/LF; spaces are Base45 characters and stay.
+	text = strings.Trim(text, "\r\n\t")
 	if len(text) > MaxQRText+len(prefix) {
 		return nil, formatErr("QR text longer than %d characters", MaxQRText)
 	}

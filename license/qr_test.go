@@ -104,3 +104,14 @@ func TestPooledBufferNotAliased(t *testing.T) {
 		t.Fatalf("holder copy from QR: %v", err)
 	}
 }
+
+func TestScannerLineEndings(t *testing.T) {
+	s, _ := testSigner(t)
+	text, _ := issueSample(t, s, "marriage_certificate", nil).QRText()
+	if _, err := ParseQR(text + "\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ParseQR(text + "X"); err == nil {
+		t.Fatal("trailing garbage accepted")
+	}
+}
