@@ -27,13 +27,15 @@ func TestSQLiteFileAndReopen(t *testing.T) {
 		t.Errorf("backend %s", s.Backend())
 	}
 	must(t, s.CreateAgency(ctx, store.Agency{ID: "A1", Name: "n", CreditCode: "91350100M000100Y43", CreatedAt: storetest.T0}))
-	must(t, s.Close())
 	path := filepath.Join(dir, "zhengxin.db")
-	fi, err := os.Stat(path)
-	must(t, err)
-	if fi.Mode().Perm() != 0o600 {
-		t.Errorf("database file mode %v, want 0600", fi.Mode().Perm())
+	for _, p := range []string{path, path + "-wal", path + "-shm"} { // while open: WAL files exist
+		fi, err := os.Stat(p)
+		must(t, err)
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s has mode %v, want 0600", filepath.Base(p), fi.Mode().Perm())
+		}
 	}
+	must(t, s.Close())
 	s, err = store.Open(ctx, "", dir) // migrations already applied: a no-op
 	must(t, err)
 	defer s.Close()

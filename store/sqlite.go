@@ -30,6 +30,13 @@ func openSQLite(ctx context.Context, path string) (Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("store: create data directory: %w", err)
 	}
+	// Create the file 0600 before SQLite does (it would use the umask);
+	// SQLite gives the -wal and -shm files the mode of the database file.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("store: create SQLite database %s: %w", path, err)
+	}
+	f.Close()
 	w, err := sql.Open("sqlite", path+"?"+sqliteParams)
 	if err != nil {
 		return nil, fmt.Errorf("store: open SQLite database %s: %w", path, err)
