@@ -55,14 +55,15 @@ func compress(b []byte) []byte {
 // dictionary, refusing output above maxCBOR bytes.
 func decompress(b []byte) ([]byte, error) {
 	var zr io.ReadCloser
+	br := bytes.NewReader(b)
 	if v := zrPool.Get(); v != nil {
 		zr = v.(io.ReadCloser)
-		if err := zr.(zlib.Resetter).Reset(bytes.NewReader(b), []byte(zlibDict)); err != nil {
+		if err := zr.(zlib.Resetter).Reset(br, []byte(zlibDict)); err != nil {
 			return nil, formatErr("zlib: %v", err)
 		}
 	} else {
 		var err error
-		if zr, err = zlib.NewReaderDict(bytes.NewReader(b), []byte(zlibDict)); err != nil {
+		if zr, err = zlib.NewReaderDict(br, []byte(zlibDict)); err != nil {
 			return nil, formatErr("zlib: %v", err)
 		}
 	}
@@ -84,6 +85,13 @@ func decompress(b []byte) ([]byte, error) {
 	if n > maxCBOR {
 		releaseBody(buf)
 		return nil, formatErr("payload inflates beyond %d bytes", maxCBOR)
+	}
+	if br.Len() != 0 {
+		// flate reads a bytes.Reader byte by byte, so what is left is
+		// really after the stream's checksum: refuse it, one payload has
+		// one encoding.
+		releaseBody(buf)
+		return nil, formatErr("%d bytes after the zlib stream", br.Len())
 	}
 	return buf[:n], nil
 }

@@ -111,7 +111,9 @@ func TestScannerLineEndings(t *testing.T) {
 	if _, err := ParseQR(text + "\r\n"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := ParseQR(text + "X"); err == nil {
-		t.Fatal("trailing garbage accepted")
+	for _, junk := range []string{"X", "XYZ", "000000"} {
+		if _, err := ParseQR(text + junk); err == nil {
+			t.Fatalf("trailing %q accepted", junk)
+		}
 	}
 }
