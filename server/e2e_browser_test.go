@@ -445,6 +445,19 @@ func TestBrowserEndToEnd(t *testing.T) {
 		t.Errorf("usage log %q does not name the counter and the service item", txt)
 	}
 	wal.screenshot("wallet-usage-log")
+
+	// ---- the wallet remakes the QR at 50 s --------------------------------------
+	// The page's clock jumps 50 s ahead: the next tick must make a fresh
+	// presentation and restart the countdown (no sleeping in the test).
+	wal.do("show again", chromedp.Click(`#w-log [data-back]`), chromedp.WaitVisible(`.wallet-list button.card`),
+		chromedp.Click(`.wallet-list button.card`))
+	wal.waitJS("presentation QR", `(document.getElementById("show-qr").getAttribute("data-payload") || "").startsWith("ZXP1:")`)
+	p3 := wal.attr("#show-qr", "data-payload")
+	wal.do("jump the page clock", chromedp.Evaluate[chromedp.Void](`(() => { const real = Date.now; Date.now = () => real() + 50500; })()`))
+	wal.waitJS("QR remade", `document.getElementById("show-qr").getAttribute("data-payload") !== `+jsString(p3))
+	if s := wal.text("#show-seconds"); s != "60" && s != "59" {
+		t.Errorf("countdown after the refresh shows %q", s)
+	}
 	wal.noErrors()
 	con.noErrors()
 }

@@ -104,6 +104,10 @@ func TestBrowserPagesLoad(t *testing.T) {
 	ctr.screenshot("counter-verdict-failed")
 	ctr.do("close verdict with Enter", chromedp.KeyEvent("\r"))
 	ctr.waitJS("focus back on the scan input", `document.getElementById("verdict").hidden && document.activeElement.id === "scan-input"`)
+	ctr.do("English", chromedp.Click("#lang-toggle"))
+	ctr.waitJS("English labels", `getComputedStyle(document.querySelector("label[for=scan-input] .en")).display !== "none" && getComputedStyle(document.querySelector("label[for=scan-input] .zh")).display === "none"`)
+	ctr.screenshot("counter-en")
+	ctr.do("Chinese again", chromedp.Click("#lang-toggle"))
 	ctr.noErrors()
 
 	wal := b.newTab("wallet", 360, 640, true)

@@ -143,6 +143,7 @@
     });
     if (sub.holder_bound === false && r.kind === "license-qr") rows.push(["holder_bound", ["出示方式", "Shown as"], "静态二维码，未绑定持证人设备 / static QR, not bound to the holder's device"]);
     dl.hidden = rows.length === 0;
+    $("verdict-unverified").hidden = rows.length === 0 || v === "PASSED";
     rows.forEach(function (row) {
       dl.appendChild(el("dt", { "data-field": row[0] }, t(row[1][0], row[1][1])));
       dl.appendChild(el("dd", { "data-field": row[0], text: row[2] }));
