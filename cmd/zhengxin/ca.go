@@ -132,7 +132,7 @@ func cmdCA(args []string, c *cli) error {
 			st := "valid"
 			if !x.RevokedAt.IsZero() {
 				st = "revoked " + x.RevokedAt.Format("2006-01-02") + " (" + x.RevocationReason + ")"
-			} else if time.Now().After(x.NotAfter) {
+			} else if clock()().After(x.NotAfter) {
 				st = "expired"
 			}
 			fmt.Fprintf(c.stdout, "%-34s %-15s %s .. %s  %-8s %s\n", x.Serial, x.Role, x.NotBefore.Format("2006-01-02"), x.NotAfter.Format("2006-01-02"), st, x.Subject)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"golang.org/x/term"
 
@@ -65,6 +66,9 @@ func (c *cli) openDir(ctx context.Context, dir, db string, sign bool) (*datadir.
 	if err != nil {
 		return nil, err
 	}
+	if !testNow.IsZero() {
+		d.Now = clock()
+	}
 	if sign {
 		p, err := c.dirPassphrase(d)
 		if err != nil {
@@ -86,6 +90,15 @@ func (c *cli) dirPassphrase(d *datadir.Dir) ([]byte, error) {
 		return []byte(datadir.DemoPassphrase), nil
 	}
 	return c.passphrase(false)
+}
+
+// clock is the time commands work at: time.Now, or testNow in the CLI
+// tests, so that issuing, signing and verifying share one fixed clock.
+func clock() func() time.Time {
+	if t := testNow; !t.IsZero() {
+		return func() time.Time { return t }
+	}
+	return time.Now
 }
 
 func absDir(d string) string {

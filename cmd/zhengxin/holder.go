@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/zhengxin/zhengxin/license"
 	"github.com/zhengxin/zhengxin/license/qrpng"
@@ -143,10 +142,7 @@ func cmdHolder(args []string, c *cli) error {
 		if err != nil {
 			return err
 		}
-		o := license.PresentOptions{Profile: *profile, Audience: *audience, Now: time.Now()}
-		if !testNow.IsZero() {
-			o.Now = testNow
-		}
+		o := license.PresentOptions{Profile: *profile, Audience: *audience, Now: clock()()}
 		if *disclose != "" {
 			o.Disclose = strings.Split(*disclose, ",")
 		}

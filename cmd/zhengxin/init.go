@@ -52,7 +52,7 @@ func cmdInit(args []string, c *cli) error {
 	if *db == "" {
 		*db = c.getenv("ZHENGXIN_DB")
 	}
-	o := datadir.InitOptions{Demo: *demo, DB: *db,
+	o := datadir.InitOptions{Demo: *demo, DB: *db, Now: testNow,
 		Agency: datadir.AgencyConfig{Name: *name, CreditCode: *code, RegionCode: *region}}
 	if *demo && c.getenv("ZHENGXIN_PASSPHRASE") == "" {
 		o.Passphrase = []byte(datadir.DemoPassphrase)

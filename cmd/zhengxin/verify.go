@@ -48,7 +48,8 @@ Exit codes: 0 PASSED, 1 FAILED, 2 INDETERMINATE, 3 could not run
 
 func init() { commands["verify"] = cmdVerify }
 
-// testNow fixes the verifier's clock in the CLI tests (set in TestMain).
+// testNow fixes the clock of every command (issuing, signing, verifying)
+// in the CLI tests; it is set only in TestMain, from ZHENGXIN_TEST_NOW.
 var testNow time.Time
 
 type stringsFlag []string
@@ -99,10 +100,7 @@ func cmdVerify(args []string, c *cli) error {
 		return fail(usageError("verify", "--dir and --trust exclude each other"))
 	}
 	ctx := context.Background()
-	now := time.Now
-	if !testNow.IsZero() {
-		now = func() time.Time { return testNow }
-	}
+	now := clock()
 	var opts verify.Options
 	switch {
 	case *dir != "":
