@@ -70,10 +70,15 @@ func VerifyPresentationQR(ctx context.Context, payload string, opts Options) *re
 	var sig report.Signature
 	p, err := license.ParsePresentation(payload)
 	sig.Add(CheckFormat, err, "")
+	var dev *report.Signature
 	if err == nil && verifyLicense(ctx, r, &sig, p.License, opts) {
-		verifyHolder(ctx, &sig, p, opts)
+		sig.Add(CheckDisclosures, p.CheckDisclosures(), fmt.Sprintf("%d fields disclosed", len(p.Disclosed)))
+		dev = verifyHolder(ctx, p, opts)
 	}
 	r.Signatures = append(r.Signatures, sig)
+	if dev != nil {
+		r.Signatures = append(r.Signatures, *dev)
+	}
 	r.Finish()
 	if r.Verdict != report.Passed {
 		// Do not show fields the holder's proof failed for.
@@ -199,8 +204,18 @@ func checkStatus(ctx context.Context, l *license.License, opts Options) (string,
 	return "", report.Errorf(report.StatusUnavailable, "unknown status %q", st)
 }
 
-func verifyHolder(ctx context.Context, sig *report.Signature, p *license.Presentation, opts Options) {
-	sig.Add(CheckDisclosures, p.CheckDisclosures(), fmt.Sprintf("%d fields disclosed", len(p.Disclosed)))
+// verifyHolder checks the holder device's signature: a second signature
+// of the report, after the issuer's.
+func verifyHolder(ctx context.Context, p *license.Presentation, opts Options) *report.Signature {
+	sig := &report.Signature{Algorithm: "ECDSA-P256-SHA256"}
+	if p.Alg == license.AlgSM2SM3 {
+		sig.Algorithm = "SM2-with-SM3"
+	}
+	if tp, err := license.Thumbprint(p.HolderKey); err == nil {
+		sig.Signer = "持证人设备 / holder device " + hex.EncodeToString(tp)
+	}
+	at := p.IssuedAt
+	sig.SignedAt = &at
 	holderErr := p.CheckHolder()
 	sig.Add(CheckHolder, holderErr, "")
 	now := opts.now()
@@ -217,11 +232,11 @@ func verifyHolder(ctx context.Context, sig *report.Signature, p *license.Present
 	}
 	if holderErr != nil {
 		// Only a presentation the device really signed may use up a nonce.
-		return
+		return sig
 	}
 	if opts.Nonces == nil {
 		sig.Add(CheckReplay, nil, "not checked: no nonce cache configured (freshness limits replay to the lifetime)")
-		return
+		return sig
 	}
 	seen, err := opts.Nonces.Seen(ctx, p.Nonce, p.Expires().Add(ClockSkew))
 	switch {
@@ -232,4 +247,5 @@ func verifyHolder(ctx context.Context, sig *report.Signature, p *license.Present
 	default:
 		sig.Add(CheckReplay, nil, "")
 	}
+	return sig
 }

@@ -621,6 +621,9 @@ func TestPresentationSubjectDisclosesOnlyProfile(t *testing.T) {
 	pool, sl := loadVectorTrust(t)
 	v := readVector(t, filepath.Join(vectorDir, "good_presentation_sm2.txt"))
 	r := VerifyPresentationQR(context.Background(), v.payload, vectorOptions(pool, sl, v))
+	if len(r.Signatures) != 2 || !strings.HasPrefix(r.Signatures[1].Signer, "持证人设备") || r.Signatures[1].Algorithm != "SM2-with-SM3" || len(r.Signatures[1].Checks) != 4 {
+		t.Errorf("device signature entry: %+v", r.Signatures)
+	}
 	fields := r.Subject["fields"].(map[string]any)
 	if _, ok := fields["legal_rep_id"]; ok {
 		t.Error("legal representative's ID disclosed at a food counter")
