@@ -72,7 +72,8 @@ func VerifyPresentationQR(ctx context.Context, payload string, opts Options) *re
 	sig.Add(CheckFormat, err, "")
 	var dev *report.Signature
 	if err == nil && verifyLicense(ctx, r, &sig, p.License, opts) {
-		sig.Add(CheckDisclosures, p.CheckDisclosures(), fmt.Sprintf("%d fields disclosed", len(p.Disclosed)))
+		derr := p.CheckDisclosures()
+		sig.Add(CheckDisclosures, derr, okDetail(derr, fmt.Sprintf("%d fields disclosed", len(p.Disclosed))))
 		dev = verifyHolder(ctx, p, opts)
 	}
 	r.Signatures = append(r.Signatures, sig)
@@ -130,11 +131,21 @@ func verifyLicense(ctx context.Context, r *report.Report, sig *report.Signature,
 	for _, c := range chain {
 		sig.Chain = append(sig.Chain, certName(c))
 	}
-	sig.Add(CheckIssuer, license.CheckSigner(cert, l.Issuer), issuerDetail(cert, l.Issuer))
+	ierr := license.CheckSigner(cert, l.Issuer)
+	sig.Add(CheckIssuer, ierr, okDetail(ierr, issuerDetail(cert, l.Issuer)))
 	sig.Add(CheckValidity, checkValidity(l, opts.now()), "")
 	detail, err := checkStatus(ctx, l, opts)
-	sig.Add(CheckStatus, err, detail)
+	sig.Add(CheckStatus, err, okDetail(err, detail))
 	return true
+}
+
+// okDetail is detail when err is nil; on failure the error itself is the
+// detail (report.Signature.Add uses it when detail is empty).
+func okDetail(err error, detail string) string {
+	if err != nil {
+		return ""
+	}
+	return detail
 }
 
 // certName names a certificate for the report: its common name and, when
@@ -219,7 +230,8 @@ func verifyHolder(ctx context.Context, p *license.Presentation, opts Options) *r
 	holderErr := p.CheckHolder()
 	sig.Add(CheckHolder, holderErr, "")
 	now := opts.now()
-	sig.Add(CheckFreshness, p.CheckFresh(now, ClockSkew), "made "+p.IssuedAt.Format(time.RFC3339)+", expires "+p.Expires().Format(time.RFC3339))
+	ferr := p.CheckFresh(now, ClockSkew)
+	sig.Add(CheckFreshness, ferr, okDetail(ferr, "made "+p.IssuedAt.Format(time.RFC3339)+", expires "+p.Expires().Format(time.RFC3339)))
 	switch {
 	case p.Audience == "" || opts.Audience == "":
 		sig.Add(CheckAudience, nil, "not bound to an audience")

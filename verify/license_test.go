@@ -444,6 +444,10 @@ func TestGenerateLicenseVectors(t *testing.T) {
 		map[string]string{"kind": report.KindLicenseQR, "max_status_age": "1h"})
 	vec("bad_truncated", "FAILED FORMAT_FAILURE", "payload cut in half", good[:len(good)/2], lq)
 	vec("bad_oversized", "FAILED FORMAT_FAILURE", "5000 characters, more than any QR code holds", license.PrefixLicense+strings.Repeat("0", 5000), lq)
+	{
+		z, _ := license.Base45Decode(good[len(license.PrefixLicense):])
+		vec("bad_trailing_bytes", "FAILED FORMAT_FAILURE", "two bytes appended after the zlib stream", license.PrefixLicense+license.Base45Encode(append(z, 0, 0)), lq)
+	}
 	vec("bad_non_base45", "FAILED FORMAT_FAILURE", "lower-case letters are not in the QR alphanumeric set", license.PrefixLicense+strings.ToLower(good[4:]), lq)
 	{
 		var z bytes.Buffer
@@ -460,6 +464,8 @@ func TestGenerateLicenseVectors(t *testing.T) {
 		present(bound, devSM2, license.PresentOptions{Profile: "food_counter"}), map[string]string{"kind": report.KindPresentationQR, "replay": "true"})
 	vec("bad_presentation_audience", "FAILED REPLAY", "made for counter-2, shown at counter-1",
 		present(bound, devSM2, license.PresentOptions{Profile: "food_counter", Audience: "counter-2"}), pq)
+	vec("bad_presentation_from_future", "FAILED PRESENTATION_EXPIRED", "made 5 minutes after the verifier's clock (device clock wrong or forged)",
+		present(bound, devSM2, license.PresentOptions{Profile: "food_counter", Now: vecNow.Add(5 * time.Minute)}), pq)
 	goodP := present(bound, devSM2, license.PresentOptions{Profile: "food_counter", Audience: vecAudience})
 	parr := unwrap(t, goodP, license.PrefixPresentation)
 	resignDevice := func(a []cbor.RawMessage, key crypto.Signer) {
@@ -489,6 +495,17 @@ func TestGenerateLicenseVectors(t *testing.T) {
 		a[1], _ = cbor.Marshal(disc)
 		resignDevice(a, devSM2)
 		vec("bad_wrong_salt", "FAILED HASH_FAILURE", "holder_name disclosed with a salt one bit off, signed by the holder's device", wrap(t, license.PrefixPresentation, a), pq)
+	}
+	{
+		// A license with no holder key, dressed up as a presentation by
+		// whoever has a copy: the device signature is valid, the binding
+		// is not.
+		unbound := issue(main, "food_business_permit", nil)
+		a := append([]cbor.RawMessage(nil), parr...)
+		a[0] = cbor.RawMessage(unbound.COSE())
+		a[1] = cbor.RawMessage{0xa0} // nothing disclosed, so no digest to fail
+		resignDevice(a, devSM2)
+		vec("bad_license_not_holder_bound", "FAILED HOLDER_BINDING_FAILURE", "presentation of a license issued without a holder key", wrap(t, license.PrefixPresentation, a), pq)
 	}
 	{
 		// Someone strips a disclosed field from a captured presentation.
