@@ -29,7 +29,8 @@ Subcommands:
                             revoke a certificate and publish a new CRL
   crl [--agency C] [--out F]
                             write a fresh CRL of the agency CA (PEM)
-  trust-list [--out F]      export the signed trust list for offline verifiers
+  trust-list [--out F]      export the root certificate and the signed trust list
+                            for offline verifiers ("verify --trust F")
 
 Examples:
   zhengxin ca chain --dir ./zhengxin-data > chain.pem
