@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emmansun/gmsm/sm3"
@@ -24,36 +25,74 @@ type ImportOptions struct {
 	Agency string // credit code; empty: the default agency
 	// Type applies to rows without a "type" column.
 	Type string
-	// BatchSize is the number of rows per transaction (default 2000).
+	// BatchSize is the number of rows per transaction (default
+	// DefaultImportBatch).
 	BatchSize int
-	// Rejects receives rejected rows as CSV: the input columns plus
-	// "row" and "reason". May be nil.
+	// Rejects receives rejected rows as CSV: "row" and "reason", then the
+	// input columns. May be nil.
 	Rejects io.Writer
-	// Progress is called after each committed batch.
+	// Progress is called after each committed batch, from one goroutine.
 	Progress func(ImportStats)
 	Operator string
 }
 
+// DefaultImportBatch is the default number of rows per transaction: large
+// enough that the per-transaction costs (a commit's fsync, the status
+// counter lock, the audit entry) vanish next to the rows, small enough
+// that a batch in flight holds a few megabytes.
+const DefaultImportBatch = 5000
+
 // ImportStats counts what an import did.
 type ImportStats struct {
-	Rows     int64 // data rows read
+	Rows     int64 // data rows read (up to the last committed batch)
 	Issued   int64 // newly issued
 	Existed  int64 // already issued by an earlier run (same row key)
 	Rejected int64
-	Elapsed  time.Duration
+	// Batches is the number of batches committed so far.
+	Batches int64
+	Elapsed time.Duration
 }
 
 // MaxCSVRow bounds one CSV row (fields, not the file: files of any size
 // stream through).
 const MaxCSVRow = 64 << 10
 
-// ImportCSV issues a license for every row of a CSV file, streaming: rows
-// are validated and signed in parallel and committed in batches, one
-// transaction each. Every row has a key (the "key" column, else a digest
-// of the row's content), and the store's idempotency on that key makes a
-// re-run after a crash or Ctrl-C issue nothing twice and skip nothing.
-// Rows that fail validation go to Rejects with the reason and do not stop
-// the import. Cancelling ctx stops after the batch in flight.
+// importBatch is one batch of rows as it moves through the pipeline.
+type importBatch struct {
+	seq   int64
+	items []importItem
+	rows  int64 // data rows read up to the end of this batch
+	err   error // a fatal read error after this batch's rows (CSV syntax)
+}
+
+type importItem struct {
+	row    int64
+	rec    []string // the input columns, for the rejects file
+	req    license.Request
+	key    string
+	reason string // rejected before signing
+	lic    store.LicenseRecord
+	err    error // rejected by the signer (validation)
+	done   bool  // issued by an earlier run: nothing to sign
+	signed bool
+}
+
+// ImportCSV issues a license for every row of a CSV file, streaming.
+//
+// Three stages run at once, joined by queues one batch deep, so memory is
+// bounded by a few batches whatever the file size: the reader parses rows
+// into batches; the signer skips rows an earlier run issued, reserves
+// status indexes for the rest and signs them on every CPU; the committer
+// stores each signed batch in one transaction. Batch N+1 is signed while
+// batch N commits.
+//
+// Every row has a key (the "key" column, else a digest of the row's
+// content), and the store's idempotency on that key makes a re-run after a
+// crash or Ctrl-C issue nothing twice and skip nothing. Rows that fail
+// validation go to Rejects with the reason, in row order, and do not stop
+// the import. Cancelling ctx stops reading and signing; a batch already
+// signed is still committed (a commit is one short transaction), and the
+// error is ctx's.
 func (d *Dir) ImportCSV(ctx context.Context, r io.Reader, o ImportOptions) (ImportStats, error) {
 	start := time.Now()
 	var st ImportStats
@@ -66,7 +105,7 @@ func (d *Dir) ImportCSV(ctx context.Context, r io.Reader, o ImportOptions) (Impo
 		return st, err
 	}
 	if o.BatchSize <= 0 {
-		o.BatchSize = 2000
+		o.BatchSize = DefaultImportBatch
 	}
 	cr := csv.NewReader(r)
 	cr.FieldsPerRecord = -1 // rows with the wrong column count are rejected, not fatal
@@ -105,183 +144,296 @@ func (d *Dir) ImportCSV(ctx context.Context, r io.Reader, o ImportOptions) (Impo
 		if err := rejects.Write(append([]string{"row", "reason"}, header...)); err != nil {
 			return st, err
 		}
-	}
-	reject := func(row int64, rec []string, reason string) error {
-		st.Rejected++
-		if rejects == nil {
-			return nil
-		}
-		return rejects.Write(append([]string{fmt.Sprint(row), reason}, rec...))
+		rejects.Flush()
 	}
 
-	type item struct {
-		row int64
-		rec []string
-		req license.Request
-		key string
-		lic store.LicenseRecord
-		err error
-	}
-	batch := make([]item, 0, o.BatchSize)
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
-		// Rows an earlier run issued are skipped before signing, so a
-		// resumed import costs a lookup per batch, not a signature per row.
-		keys := make([]string, len(batch))
-		for i := range batch {
-			keys[i] = batch[i].key
-		}
-		done, err := d.Store.LookupIdempotencyKeys(ctx, a.CreditCode, keys)
-		if err != nil {
-			return err
-		}
-		todo := make([]int, 0, len(batch))
-		for i := range batch {
-			if _, ok := done[batch[i].key]; ok {
-				st.Existed++
-				continue
+	// stop ends the reader and the signer: on ctx's end, or when the
+	// committer fails.
+	pctx, stop := context.WithCancel(ctx)
+	defer stop()
+	toSign := make(chan *importBatch, 1)
+	toCommit := make(chan *importBatch, 1)
+
+	// Reader. eof and sent are read only after toSign is closed.
+	var eof bool
+	var sent int64
+	go func() {
+		defer close(toSign)
+		row := int64(1) // the header is row 1
+		var rows, seq int64
+		b := &importBatch{items: make([]importItem, 0, o.BatchSize)}
+		send := func() bool {
+			b.rows, b.seq = rows, seq
+			seq++
+			sent = seq
+			select {
+			case toSign <- b:
+			case <-pctx.Done():
+				return false
 			}
-			todo = append(todo, i)
+			b = &importBatch{items: make([]importItem, 0, o.BatchSize)}
+			return true
 		}
-		first, err := d.Store.ReserveStatusIndexes(ctx, a.CreditCode, max(len(todo), 1))
-		if err != nil {
-			return err
-		}
-		// Sign in parallel: SM2 signing is the CPU cost of an import.
-		var wg sync.WaitGroup
-		workers := runtime.GOMAXPROCS(0)
-		next := make(chan int)
-		for w := 0; w < workers; w++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for j := range next {
-					it := &batch[todo[j]]
-					it.req.StatusList = a.CreditCode
-					it.req.StatusIndex = uint64(first) + uint64(j)
-					l, err := signer.Issue(it.req)
-					if err != nil {
-						it.err = err
-						continue
-					}
-					it.lic, it.err = recordOf(l, a.CreditCode, it.key, it.req.Fields)
+		for pctx.Err() == nil {
+			rec, err := cr.Read()
+			if errors.Is(err, io.EOF) {
+				if len(b.items) > 0 && !send() {
+					return
 				}
-			}()
+				eof = true
+				return
+			}
+			row++
+			if err != nil {
+				// A broken quote can swallow the rest of the file: stop
+				// rather than guess where rows begin again. Batches before
+				// it are issued, and a re-run skips them.
+				b.err = fmt.Errorf("CSV row %d: %v: fix the file and run the import again (rows before it are issued and will be skipped)", row, err)
+				send()
+				return
+			}
+			rows++
+			b.items = append(b.items, parseRow(row, rec, header, typeCol, keyCol, o.Type))
+			if len(b.items) == o.BatchSize && !send() {
+				return
+			}
 		}
-		for j := range todo {
-			next <- j
-		}
-		close(next)
-		wg.Wait()
-		recs := make([]store.LicenseRecord, 0, len(batch))
-		for _, i := range todo {
-			if batch[i].err != nil {
-				if err := reject(batch[i].row, batch[i].rec, oneLine(batch[i].err)); err != nil {
+	}()
+
+	// Signer.
+	signErr := make(chan error, 1)
+	go func() {
+		defer close(toCommit)
+		err := func() error {
+			for b := range toSign {
+				if pctx.Err() != nil {
+					return nil
+				}
+				if err := d.signBatch(pctx, signer, a.CreditCode, b); err != nil {
 					return err
 				}
-				continue
-			}
-			recs = append(recs, batch[i].lic)
-		}
-		if len(recs) > 0 {
-			res, err := d.Store.IssueLicenses(ctx, recs, &store.AuditEntry{At: d.Now().UTC(), Actor: operatorOr(o.Operator),
-				Action: "license.import", Object: a.CreditCode,
-				Detail: mustJSON(map[string]string{"first_row": fmt.Sprint(batch[0].row), "rows": fmt.Sprint(len(batch))})})
-			if err != nil {
-				return err
-			}
-			for _, r := range res {
-				if r.Existed {
-					st.Existed++
-				} else {
-					st.Issued++
+				select {
+				case toCommit <- b:
+				case <-pctx.Done():
+					return nil
 				}
 			}
+			return nil
+		}()
+		if err != nil && pctx.Err() != nil {
+			err = nil // stopped (ctx ended or the committer failed): not the signer's error
 		}
-		batch = batch[:0]
-		if rejects != nil {
-			rejects.Flush()
-			if err := rejects.Error(); err != nil {
-				return err
-			}
+		if err != nil {
+			stop() // the reader
 		}
+		signErr <- err
+	}()
+
+	// Committer (this goroutine). A signed batch is committed even if ctx
+	// has ended meanwhile: the work is done and the transaction is short.
+	commitCtx := context.WithoutCancel(ctx)
+	var cerr error
+	for b := range toCommit {
+		if cerr != nil {
+			continue // drain, so the signer is not left blocked
+		}
+		if err := d.commitBatch(commitCtx, a.CreditCode, o.Operator, b, &st, rejects); err != nil {
+			cerr = err
+			stop()
+			continue
+		}
+		st.Rows = b.rows
+		st.Batches++
 		st.Elapsed = time.Since(start)
+		if b.err != nil {
+			cerr = b.err
+			stop()
+			continue
+		}
 		if o.Progress != nil {
 			o.Progress(st)
 		}
-		return nil
 	}
-
-	row := int64(1) // the header is row 1
-	for {
-		if err := ctx.Err(); err != nil {
-			return st, err
-		}
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		row++
-		if err != nil {
-			// A broken quote can swallow the rest of the file: stop rather
-			// than guess where rows begin again. Batches committed so far
-			// stay, and a re-run skips them.
-			if ferr := flush(); ferr != nil {
-				return st, ferr
-			}
-			return st, fmt.Errorf("CSV row %d: %v: fix the file and run the import again (rows before it are issued and will be skipped)", row, err)
-		}
-		st.Rows++
-		size := 0
-		for _, f := range rec {
-			size += len(f)
-		}
-		if len(rec) != len(header) {
-			if err := reject(row, rec, fmt.Sprintf("该行有 %d 列，表头有 %d 列 / row has %d columns, the header %d", len(rec), len(header), len(rec), len(header))); err != nil {
-				return st, err
-			}
-			continue
-		}
-		if size > MaxCSVRow {
-			if err := reject(row, nil, fmt.Sprintf("row larger than %d bytes", MaxCSVRow)); err != nil {
-				return st, err
-			}
-			continue
-		}
-		req := license.Request{Type: o.Type, Fields: map[string]string{}}
-		for i, h := range header {
-			v := strings.TrimSpace(rec[i])
-			switch {
-			case i == typeCol:
-				if v != "" {
-					req.Type = v
-				}
-			case i == keyCol:
-			case v != "":
-				req.Fields[h] = v
-			}
-		}
-		key := ""
-		if keyCol >= 0 {
-			key = strings.TrimSpace(rec[keyCol])
-		}
-		if key == "" {
-			key = rowKey(req)
-		}
-		batch = append(batch, item{row: row, rec: rec, req: req, key: key})
-		if len(batch) == o.BatchSize {
-			if err := flush(); err != nil {
-				return st, err
-			}
-		}
-	}
-	if err := flush(); err != nil {
-		return st, err
+	// Drain the reader in case the signer stopped first.
+	for range toSign {
 	}
 	st.Elapsed = time.Since(start)
-	return st, nil
+	if cerr != nil {
+		return st, cerr
+	}
+	if err := <-signErr; err != nil {
+		return st, err
+	}
+	if eof && st.Batches == sent {
+		return st, nil // complete, even if ctx ended at the last moment
+	}
+	if err := ctx.Err(); err != nil {
+		return st, err
+	}
+	return st, errors.New("import stopped before the end of the file")
+}
+
+// parseRow turns one CSV record into a request, or a row rejected before
+// signing.
+func parseRow(row int64, rec, header []string, typeCol, keyCol int, typ string) importItem {
+	it := importItem{row: row, rec: rec}
+	if len(rec) != len(header) {
+		it.reason = fmt.Sprintf("该行有 %d 列，表头有 %d 列 / row has %d columns, the header %d", len(rec), len(header), len(rec), len(header))
+		return it
+	}
+	size := 0
+	for _, f := range rec {
+		size += len(f)
+	}
+	if size > MaxCSVRow {
+		it.rec = nil
+		it.reason = fmt.Sprintf("该行超过 %d 字节 / row larger than %d bytes", MaxCSVRow, MaxCSVRow)
+		return it
+	}
+	it.req = license.Request{Type: typ, Fields: make(map[string]string, len(header))}
+	for i, h := range header {
+		v := strings.TrimSpace(rec[i])
+		switch {
+		case i == typeCol:
+			if v != "" {
+				it.req.Type = v
+			}
+		case i == keyCol:
+			it.key = v
+		case v != "":
+			it.req.Fields[h] = v
+		}
+	}
+	if it.key == "" {
+		it.key = rowKey(it.req)
+	}
+	return it
+}
+
+// signBatch skips the rows an earlier run issued (one lookup per batch, so
+// a resumed import costs no signatures for them), reserves status indexes
+// for the rest and signs them in parallel: SM2 signing is the CPU cost of
+// an import.
+func (d *Dir) signBatch(ctx context.Context, signer *license.Signer, agency string, b *importBatch) error {
+	keys := make([]string, 0, len(b.items))
+	for i := range b.items {
+		if b.items[i].reason == "" {
+			keys = append(keys, b.items[i].key)
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	done, err := d.Store.LookupIdempotencyKeys(ctx, agency, keys)
+	if err != nil {
+		return err
+	}
+	todo := make([]int, 0, len(keys))
+	for i := range b.items {
+		it := &b.items[i]
+		if it.reason != "" {
+			continue
+		}
+		if _, ok := done[it.key]; ok {
+			it.done = true
+			continue
+		}
+		todo = append(todo, i)
+	}
+	if len(todo) == 0 {
+		return nil
+	}
+	first, err := d.Store.ReserveStatusIndexes(ctx, agency, len(todo))
+	if err != nil {
+		return err
+	}
+	// Workers take rows in small chunks: on a shared machine one
+	// descheduled worker must not hold up the batch's end.
+	const chunk = 32
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := min(runtime.GOMAXPROCS(0), (len(todo)+chunk-1)/chunk); w > 0; w-- {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				lo := int(next.Add(chunk)) - chunk
+				if lo >= len(todo) {
+					return
+				}
+				for j := lo; j < min(lo+chunk, len(todo)); j++ {
+					d.signOne(signer, agency, &b.items[todo[j]], uint64(first)+uint64(j))
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return nil
+}
+
+func (d *Dir) signOne(signer *license.Signer, agency string, it *importItem, index uint64) {
+	it.req.StatusList = agency
+	it.req.StatusIndex = index
+	l, err := signer.Issue(it.req)
+	if err != nil {
+		it.err = err
+		return
+	}
+	if it.lic, it.err = recordOf(l, agency, it.key, it.req.Fields); it.err == nil {
+		it.signed = true
+	}
+}
+
+// commitBatch stores a signed batch in one transaction with one audit
+// entry, then writes the batch's rejects.
+func (d *Dir) commitBatch(ctx context.Context, agency, operator string, b *importBatch, st *ImportStats, rejects *csv.Writer) error {
+	recs := make([]store.LicenseRecord, 0, len(b.items))
+	for i := range b.items {
+		it := &b.items[i]
+		switch {
+		case it.done:
+			st.Existed++
+		case it.signed:
+			recs = append(recs, it.lic)
+		}
+	}
+	if len(recs) > 0 {
+		res, err := d.Store.IssueLicenses(ctx, recs, &store.AuditEntry{At: d.Now().UTC(), Actor: operatorOr(operator),
+			Action: "license.import", Object: agency,
+			Detail: mustJSON(map[string]string{"first_row": fmt.Sprint(b.items[0].row), "rows": fmt.Sprint(len(b.items)),
+				"issued": fmt.Sprint(len(recs))})})
+		if err != nil {
+			return err
+		}
+		for _, r := range res {
+			if r.Existed {
+				st.Existed++
+			} else {
+				st.Issued++
+			}
+		}
+	}
+	for i := range b.items {
+		it := &b.items[i]
+		reason := it.reason
+		if reason == "" && it.err != nil {
+			reason = oneLine(it.err)
+		}
+		if reason == "" {
+			continue
+		}
+		st.Rejected++
+		if rejects != nil {
+			if err := rejects.Write(append([]string{fmt.Sprint(it.row), reason}, it.rec...)); err != nil {
+				return err
+			}
+		}
+	}
+	if rejects != nil {
+		rejects.Flush()
+		return rejects.Error()
+	}
+	return nil
 }
 
 // rowKey is the default idempotency key of a CSV row: a digest of its type
