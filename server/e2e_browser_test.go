@@ -420,7 +420,15 @@ func TestBrowserEndToEnd(t *testing.T) {
 		t.Errorf("reject file:\n%s", rejects)
 	}
 	con.screenshot("console-bulk")
-	con.do("back to the license", chromedp.Evaluate[chromedp.Void](`window.ZXConsole.openLicense(`+jsString(licID)+`)`), chromedp.WaitVisible("#status-form"))
+	// Find the license again by the holder's name and open it.
+	con.do("search", chromedp.Click(`[data-tab="search"]`), chromedp.WaitVisible("#search-q"),
+		chromedp.SendKeys("#search-q", "张三"), chromedp.Click(`#search-form button[type="submit"]`))
+	con.waitJS("one result", `document.querySelectorAll("#search-results tbody tr").length === 1`)
+	con.screenshot("console-search")
+	con.do("open it", chromedp.Click(`#search-results tbody tr`), chromedp.WaitVisible("#status-form"))
+	if got := con.text("#license-id"); got != licID {
+		t.Errorf("opened %q from the search, want %q", got, licID)
+	}
 
 	// ---- revoke, then a fresh QR fails ------------------------------------------
 	con.do("revoke", chromedp.SetValue("#status-set", "revoked"), chromedp.SendKeys("#status-reason", "以欺骗手段取得"),

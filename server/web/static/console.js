@@ -226,7 +226,7 @@
       $("search-empty").hidden = items.length > 0;
       items.forEach(function (l) {
         var tr = el("tr.clickable", { tabindex: "0", "data-id": l.id },
-          el("td", null, el("code", { text: l.id })), el("td", { text: typeof licenseType(l) === "object" ? label(licenseType(l)).zh : licenseType(l) }),
+          el("td", null, el("code", { text: l.id })), el("td", { text: (function () { var ty = types.filter(function (x) { return typeID(x) === l.type; })[0]; return ty ? typeName(ty).zh : licenseType(l); })() }),
           el("td", { text: typeof holderOf(l) === "object" ? JSON.stringify(holderOf(l)) : holderOf(l) }),
           el("td", null, ZX.statusBadge(l.status)), el("td", { text: ZX.fmtTime(l.issued_at || l.created_at) }));
         tr.addEventListener("click", function () { openLicense(l.id); });
