@@ -22,6 +22,14 @@ func codeErr(pos int, zh, en string, args ...any) *CodeError {
 	return &CodeError{Position: pos, ZH: fmt.Sprintf(zh, args...), EN: fmt.Sprintf(en, args...)}
 }
 
+// labelCodeErr says which code a CodeError is about.
+func labelCodeErr(err error, zh, en string) error {
+	if ce, ok := err.(*CodeError); ok {
+		return &CodeError{Position: ce.Position, ZH: zh + "：" + ce.ZH, EN: en + ": " + ce.EN}
+	}
+	return err
+}
+
 // citizenWeights are W_i = 2^(17-i) mod 11 of GB 11643-1999 (ISO 7064 MOD 11-2).
 var citizenWeights = [17]int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
 

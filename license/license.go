@@ -230,7 +230,7 @@ type Signer struct {
 func NewSigner(key *sm2.PrivateKey, cert *smx509.Certificate, issuerCode string) (*Signer, error) {
 	code, err := CheckUSCC(issuerCode)
 	if err != nil {
-		return nil, fmt.Errorf("license: issuer code: %w", err)
+		return nil, labelCodeErr(err, "颁发机构代码", "issuer code")
 	}
 	if cert == nil || !key.PublicKey.Equal(cert.PublicKey) {
 		return nil, errors.New("license: signer certificate does not match the signing key")
@@ -242,7 +242,7 @@ func NewSigner(key *sm2.PrivateKey, cert *smx509.Certificate, issuerCode string)
 func NewSignerKID(key *sm2.PrivateKey, kid []byte, issuerCode string) (*Signer, error) {
 	code, err := CheckUSCC(issuerCode)
 	if err != nil {
-		return nil, fmt.Errorf("license: issuer code: %w", err)
+		return nil, labelCodeErr(err, "颁发机构代码", "issuer code")
 	}
 	if len(kid) == 0 || len(kid) > 16 {
 		return nil, errors.New("license: kid must be 1 to 16 bytes")
@@ -311,7 +311,7 @@ func (s *Signer) Issue(req Request) (*License, error) {
 		c.Serial = string(b)
 	}
 	if err := checkIDPart(c.Serial, 1, "流水号 / serial", maxSerial); err != nil {
-		return nil, fmt.Errorf("license: serial: %w", err)
+		return nil, err
 	}
 	c.Issued = *core["issue_date"]
 	if v := core["valid_from"]; v != nil && *v != c.Issued {
