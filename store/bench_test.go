@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"runtime"
 	"testing"
-	"time"
 
 	"github.com/emmansun/gmsm/sm2"
 	"github.com/emmansun/gmsm/sm3"
@@ -56,7 +55,6 @@ func benchBulk(b *testing.B, s store.Store) {
 	var peak uint64
 	var ms runtime.MemStats
 	b.ResetTimer()
-	start := time.Now()
 	for i := range b.N {
 		b.StopTimer()
 		rows := benchRows("A1", i, benchBatch)
@@ -76,7 +74,6 @@ func benchBulk(b *testing.B, s store.Store) {
 		}
 	}
 	b.StopTimer()
-	_ = start
 	b.ReportMetric(float64(b.N*benchBatch)/b.Elapsed().Seconds(), "rows/s")
 	b.ReportMetric(float64(peak)/(1<<20), "heap-MiB")
 }

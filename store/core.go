@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -1091,4 +1090,3 @@ func (d *db) PurgeNonces(ctx context.Context, now time.Time) (int64, error) {
 	return n, wrap("purge nonces", err)
 }
 
-var _ = sql.ErrNoRows
