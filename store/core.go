@@ -1089,4 +1089,3 @@ func (d *db) PurgeNonces(ctx context.Context, now time.Time) (int64, error) {
 	n, err := d.b.writer().exec(ctx, `DELETE FROM nonces WHERE expires <= ?`, d.b.ts(micro(now)))
 	return n, wrap("purge nonces", err)
 }
-
