@@ -80,3 +80,31 @@ func FuzzDecompress(f *testing.F) {
 		}
 	})
 }
+
+func FuzzHolderKeyFiles(f *testing.F) {
+	k, _ := GenerateHolderKey(nil, "sm2")
+	priv, _ := MarshalHolderKey(k)
+	pub, _ := MarshalHolderPublicKey(k.Public())
+	f.Add(priv)
+	f.Add(pub)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) > 1<<14 {
+			return
+		}
+		ParseHolderKey(b)
+		ParseHolderPublicKey(b)
+	})
+}
+
+func FuzzRequestJSON(f *testing.F) {
+	f.Add([]byte(`{"type":"营业执照","serial":"A1","fields":{"holder_name":"某某有限公司","registered_capital":500.5}}`))
+	s, _ := testSigner(f)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) > 1<<14 {
+			return
+		}
+		if r, err := RequestFromJSON(b); err == nil {
+			s.Issue(r) // validation must refuse, never panic
+		}
+	})
+}
