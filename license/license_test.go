@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"math/big"
@@ -371,5 +372,48 @@ func TestSaltsAndDigestsIndependent(t *testing.T) {
 	}
 	if len(l.values) != 12-3 { // 12 fields, 3 of them core dates
 		t.Fatalf("%d committed fields", len(l.values))
+	}
+}
+
+// The WebCrypto flow: the page signs Draft.ToBeSigned with ECDSA P-256 /
+// SHA-256 and hands back r||s (IEEE P1363), as crypto.subtle.sign does.
+func TestDraftWebCryptoFlow(t *testing.T) {
+	s, cert := testSigner(t)
+	k, _ := ecdsa.GenerateKey(elliptic.P256(), nil)
+	l := issueSample(t, s, "real_estate_certificate", func(r *Request) { r.HolderKey = &k.PublicKey })
+	d, err := NewDraft(l.Marshal(), &k.PublicKey, PresentOptions{Profile: "residence", Now: testNow, Audience: "school-7"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Algorithm() != AlgES256 {
+		t.Fatalf("alg %d", d.Algorithm())
+	}
+	h := sha256.Sum256(d.ToBeSigned())
+	r, ss, err := ecdsa.Sign(nil, k, h[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig := make([]byte, 64)
+	r.FillBytes(sig[:32])
+	ss.FillBytes(sig[32:])
+	if _, err := d.Finish(append([]byte{}, sig[:63]...)); err == nil {
+		t.Fatal("short signature accepted")
+	}
+	text, err := d.Finish(sig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := ParsePresentation(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.License.VerifySignature(cert.PublicKey); err != nil {
+		t.Fatal(err)
+	}
+	if p.CheckHolder() != nil || p.CheckDisclosures() != nil || p.Audience != "school-7" {
+		t.Fatalf("holder %v disclosures %v", p.CheckHolder(), p.CheckDisclosures())
+	}
+	if got := strings.Join(p.Disclosed, ","); got != "holder_name,holder_id,number,location,use" {
+		t.Errorf("disclosed %s", got)
 	}
 }
