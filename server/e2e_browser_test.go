@@ -358,6 +358,23 @@ func TestBrowserEndToEnd(t *testing.T) {
 	closeVerdict()
 	w.clock.Reset()
 
+	// ---- selective disclosure: the car-rental purpose hides the ID number ---------
+	wal.do("choose car rental", chromedp.SetValue("#show-purpose", "car_rental"),
+		chromedp.Evaluate[chromedp.Void](`document.getElementById("show-purpose").dispatchEvent(new Event("change"))`))
+	wal.waitJS("QR for car rental", `document.getElementById("show-qr").getAttribute("data-payload") !== `+jsString(p1)+
+		` && !document.getElementById("d-holder_id").checked`)
+	wal.screenshot("wallet-disclose")
+	if v, r := scan(wal.attr("#show-qr", "data-payload"), "the car-rental presentation"); v != "PASSED" {
+		t.Fatalf("car-rental presentation: %s %s, want PASSED", v, r)
+	}
+	if n := ctr.eval(`String(document.querySelectorAll('#verdict-fields dd[data-field="holder_id"]').length)`); n != "0" {
+		t.Errorf("the ID number was disclosed for car rental")
+	}
+	if got := ctr.text(`#verdict-fields dd[data-field="vehicle_class"]`); got != "C1" {
+		t.Errorf("vehicle class %q for car rental, want C1", got)
+	}
+	closeVerdict()
+
 	// ---- a picture of the static license QR, chosen as a file --------------------
 	stored, err := w.store.GetLicense(context.Background(), licID)
 	if err != nil {

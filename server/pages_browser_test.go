@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -51,11 +52,15 @@ func startPagesServer(t *testing.T, deps server.Deps, wrap ...func(http.Handler)
 // stand-in that fails everything: the end-to-end test uses the real one.
 func TestBrowserPagesLoad(t *testing.T) {
 	b := newBrowser(t)
-	var seen string
+	var seenMu sync.Mutex
+	var seenV string
+	seen := func() string { seenMu.Lock(); defer seenMu.Unlock(); return seenV }
 	ts := startPagesServer(t, server.Deps{
 		Store: server.NewMemStore(),
 		Verify: func(ctx context.Context, input []byte, hint string) *report.Report {
-			seen = string(input)
+			seenMu.Lock()
+			seenV = string(input)
+			seenMu.Unlock()
 			r := &report.Report{Kind: "license-qr", CheckedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
 			r.Signatures = []report.Signature{{}}
 			r.Signatures[0].Add("decode", report.Errorf(report.FormatFailure, "not a Zhengxin QR"), "")
@@ -95,8 +100,8 @@ func TestBrowserPagesLoad(t *testing.T) {
 	if r := ctr.attr("#verdict", "data-reason"); r != "FORMAT_FAILURE" {
 		t.Errorf("reason %q, want FORMAT_FAILURE", r)
 	}
-	if seen != "ZX1:NOT-A-REAL-QR" {
-		t.Errorf("server got %q from the scan input", seen)
+	if got := seen(); got != "ZX1:NOT-A-REAL-QR" {
+		t.Errorf("server got %q from the scan input", got)
 	}
 	if zh := ctr.text("#verdict-msg-zh"); zh != report.MessageFor(report.FormatFailure).ZH {
 		t.Errorf("Chinese message %q", zh)
@@ -104,6 +109,18 @@ func TestBrowserPagesLoad(t *testing.T) {
 	ctr.screenshot("counter-verdict-failed")
 	ctr.do("close verdict with Enter", chromedp.KeyEvent("\r"))
 	ctr.waitJS("focus back on the scan input", `document.getElementById("verdict").hidden && document.activeElement.id === "scan-input"`)
+	// A PDF dropped on the page goes to the verifier as it is.
+	ctr.do("drop a PDF", chromedp.Evaluate[chromedp.Void](`(() => {
+		const dt = new DataTransfer();
+		dt.items.add(new File(["%PDF-1.7\n% dropped\n"], "dropped.pdf", {type: "application/pdf"}));
+		document.getElementById("drop-zone").dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true}));
+	})()`))
+	ctr.waitJS("verdict for the drop", `!document.getElementById("verdict").hidden`)
+	if got := seen(); !strings.HasPrefix(got, "%PDF-1.7") {
+		t.Errorf("dropped PDF reached the verifier as %q", got)
+	}
+	ctr.do("close", chromedp.KeyEvent("\r"))
+	ctr.waitJS("closed", `document.getElementById("verdict").hidden`)
 	ctr.do("English", chromedp.Click("#lang-toggle"))
 	ctr.waitJS("English labels", `getComputedStyle(document.querySelector("label[for=scan-input] .en")).display !== "none" && getComputedStyle(document.querySelector("label[for=scan-input] .zh")).display === "none"`)
 	ctr.screenshot("counter-en")
