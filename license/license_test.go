@@ -417,3 +417,28 @@ func TestDraftWebCryptoFlow(t *testing.T) {
 		t.Errorf("disclosed %s", got)
 	}
 }
+
+// Map is Issue's input form: re-issuing from it (a renewal, a new device
+// key) keeps every field.
+func TestReissueFromMap(t *testing.T) {
+	s, _ := testSigner(t)
+	for _, typ := range Types() {
+		l := issueSample(t, s, typ.Key, nil)
+		l2, err := s.Issue(Request{Type: typ.Key, Fields: l.Map(), Serial: l.Serial, Version: l.Version + 1})
+		if err != nil {
+			t.Fatalf("%s: %v", typ.Key, err)
+		}
+		a, b := l.Map(), l2.Map()
+		if len(a) != len(b) {
+			t.Fatalf("%s: %v vs %v", typ.Key, a, b)
+		}
+		for k := range a {
+			if a[k] != b[k] {
+				t.Errorf("%s: %s = %q after re-issue, was %q", typ.Key, k, b[k], a[k])
+			}
+		}
+		if l2.ID() == l.ID() || !strings.Contains(l2.ID(), ".002.") {
+			t.Errorf("version not bumped: %s", l2.ID())
+		}
+	}
+}

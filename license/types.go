@@ -448,16 +448,16 @@ func holderIDTypeName(code int64) string {
 // ValidationError naming every bad field.
 func (t *Type) validate(in map[string]string) (vals map[uint64]any, core map[string]*int64, err error) {
 	ve := &ValidationError{Type: t.ZH + "/" + t.Key}
-	vals, core = map[uint64]any{}, map[string]*int64{}
-	keys := make([]string, 0, len(in))
+	vals, core = make(map[uint64]any, len(t.Fields)), make(map[string]*int64, 3)
+	var unknown []string
 	for k := range in {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
 		if t.byKey[k] == nil {
-			ve.Fields = append(ve.Fields, &FieldError{Key: k, Label: k, ZH: "此证照类型没有该字段", EN: "no such field in this license type"})
+			unknown = append(unknown, k)
 		}
+	}
+	sort.Strings(unknown)
+	for _, k := range unknown {
+		ve.Fields = append(ve.Fields, &FieldError{Key: k, Label: k, ZH: "此证照类型没有该字段", EN: "no such field in this license type"})
 	}
 	for _, f := range t.Fields {
 		s, ok := in[f.Key]
