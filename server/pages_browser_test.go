@@ -1,18 +1,23 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/skip2/go-qrcode"
 
 	"github.com/zhengxin/zhengxin/server"
 	"github.com/zhengxin/zhengxin/verify/report"
@@ -156,4 +161,85 @@ func TestBrowserPagesLoad(t *testing.T) {
 	if csp := res.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self' 'wasm-unsafe-eval'") || strings.Contains(csp, "unsafe-inline") {
 		t.Errorf("wallet CSP %q", csp)
 	}
+}
+
+// writeY4M writes a one-frame YUV4MPEG2 video of a QR code for text, which
+// Chromium's fake camera (--use-file-for-fake-video-capture) plays in a loop.
+func writeY4M(t *testing.T, text string) string {
+	t.Helper()
+	q, err := qrcode.New(text, qrcode.Medium)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := q.Image(360)
+	const w, h = 640, 480
+	frame := make([]byte, w*h+2*(w/2)*(h/2))
+	for i := range frame[:w*h] {
+		frame[i] = 200 // light grey background, like paper under a counter lamp
+	}
+	for i := w * h; i < len(frame); i++ {
+		frame[i] = 128 // no colour
+	}
+	b := img.Bounds()
+	ox, oy := (w-b.Dx())/2, (h-b.Dy())/2
+	for y := 0; y < b.Dy(); y++ {
+		for x := 0; x < b.Dx(); x++ {
+			r, _, _, _ := img.At(b.Min.X+x, b.Min.Y+y).RGBA()
+			frame[(oy+y)*w+ox+x] = byte(r >> 8)
+		}
+	}
+	var buf bytes.Buffer
+	fmt.Fprintf(&buf, "YUV4MPEG2 W%d H%d F10:1 Ip A1:1 C420jpeg\n", w, h)
+	for i := 0; i < 3; i++ {
+		buf.WriteString("FRAME\n")
+		buf.Write(frame)
+	}
+	path := filepath.Join(t.TempDir(), "qr.y4m")
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// Camera scanning at the counter: Chromium's fake camera shows a QR code;
+// the page decodes it (BarcodeDetector where the browser has one, else the
+// vendored jsQR) and sends the text to the verifier.
+func TestBrowserCounterCamera(t *testing.T) {
+	const text = "ZX1:CAMERA-TEST-0123456789"
+	video := writeY4M(t, text)
+	b := newBrowser(t,
+		chromedp.Flag("use-fake-ui-for-media-stream", true),
+		chromedp.Flag("use-fake-device-for-media-stream", true),
+		chromedp.Flag("use-file-for-fake-video-capture", video))
+	got := make(chan string, 4)
+	ts := startPagesServer(t, server.Deps{
+		Store: server.NewMemStore(),
+		Verify: func(ctx context.Context, input []byte, hint string) *report.Report {
+			select {
+			case got <- string(input):
+			default:
+			}
+			r := &report.Report{Kind: report.KindLicenseQR}
+			r.Signatures = []report.Signature{{}}
+			r.Signatures[0].Add("decode", report.Errorf(report.FormatFailure, "test"), "")
+			r.Finish()
+			return r
+		},
+	})
+	ctr := b.newTab("counter-camera", 1280, 860, false)
+	ctr.do("open counter", chromedp.Navigate(ts.URL+"/counter"), chromedp.WaitVisible("#camera-btn"),
+		chromedp.Click("#camera-btn"))
+	ctr.waitJS("verdict from the camera", `!document.getElementById("verdict").hidden`)
+	select {
+	case s := <-got:
+		if s != text {
+			t.Errorf("camera scan sent %q, want %q", s, text)
+		}
+	default:
+		t.Fatal("the verifier was not called")
+	}
+	if on := ctr.eval(`String(!document.getElementById("camera-box").hidden)`); on != "false" {
+		t.Error("camera still shown after a code was found")
+	}
+	ctr.noErrors()
 }
