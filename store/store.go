@@ -243,7 +243,7 @@ type LicenseFilter struct {
 	TypeCode       string
 	HolderIDNumber string
 	Status         LicenseStatus
-	Query          string // substring of holder name or license number
+	Query          string // substring of holder name or number (case-insensitive: ASCII only on SQLite)
 	After          string
 	Limit          int // 0 means 100; at most 1000
 }
