@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -152,5 +153,48 @@ func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The CLI and a running server open the same SQLite file: two Store
+// values (two writer connections) must still serialize correctly.
+func TestSQLiteTwoOpenersShareOneFile(t *testing.T) {
+	dir := t.TempDir()
+	a, err := store.Open(ctx, "", dir)
+	must(t, err)
+	defer a.Close()
+	b, err := store.Open(ctx, "", dir)
+	must(t, err)
+	defer b.Close()
+	must(t, a.CreateAgency(ctx, store.Agency{ID: "A1", Name: "n", CreditCode: "91350100M000100Y43", CreatedAt: storetest.T0}))
+	var wg sync.WaitGroup
+	errs := make(chan error, 40)
+	for w, s := range []store.Store{a, b, a, b} {
+		wg.Go(func() {
+			for i := range 10 {
+				l := store.LicenseRecord{ID: fmt.Sprintf("L%d-%d", w, i), AgencyID: "A1", TypeCode: "0101", Payload: []byte{1}, IssuedAt: storetest.T0}
+				if _, _, err := s.IssueLicense(ctx, l, store.AuditEntry{At: storetest.T0, Action: "license.issue"}); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	n := int64(0)
+	for e, err := range b.StatusSnapshot(ctx, "A1") {
+		must(t, err)
+		if e.Index != n {
+			t.Fatalf("index %d at position %d", e.Index, n)
+		}
+		n++
+	}
+	c, err := a.VerifyAuditChain(ctx)
+	must(t, err)
+	if n != 40 || !c.OK || c.Entries != 40 {
+		t.Errorf("%d licenses, audit %+v", n, c)
 	}
 }
