@@ -246,7 +246,7 @@ const (
 )
 
 type env struct {
-	t        *testing.T
+	t        testing.TB
 	srv      *Server
 	store    Store
 	mem      *MemStore // nil on the SQLite backend
@@ -275,15 +275,17 @@ func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return 
 
 type envOption func(*Deps, *Config)
 
-func newEnv(t *testing.T, opts ...envOption) *env { return newEnvOn(t, "mem", opts...) }
+func newEnv(t testing.TB, opts ...envOption) *env { return newEnvOn(t, "mem", opts...) }
 
 // backends are the stores the API tests run on: MemStore, and store/'s
 // SQLite through FromStore.
 var backends = []string{"mem", "sqlite"}
 
-func newEnvOn(t *testing.T, backend string, opts ...envOption) *env {
+func testTime() time.Time { return time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC) }
+
+func newEnvOn(t testing.TB, backend string, opts ...envOption) *env {
 	t.Helper()
-	clock := &testClock{t: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}
+	clock := &testClock{t: testTime()}
 	var st Store
 	var mem *MemStore
 	switch backend {
