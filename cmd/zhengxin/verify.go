@@ -125,16 +125,30 @@ func cmdVerify(args []string, c *cli) error {
 		opts = verify.Options{Trust: pool, Now: now}
 		if len(statusFiles) > 0 {
 			lists := license.NewStatusLists(pool, verify.LicenseSigningEKU)
+			var unusable error
 			for _, f := range statusFiles {
 				b, err := readBounded(f, 64<<20)
 				if err != nil {
 					return fail(err)
 				}
 				if _, err := lists.Add(b); err != nil {
-					return fail(fmt.Errorf("status list %s: %w", f, err))
+					err = fmt.Errorf("status list %s: %w", f, err)
+					if r := report.ReasonOf(err); r == "" || r == report.FormatFailure {
+						return fail(err) // not a status list: a usage error
+					}
+					// A genuine list that cannot be trusted now (an
+					// expired trust list, an unknown signer) is outdated
+					// information: the verdict says so, INDETERMINATE.
+					fmt.Fprintf(c.stderr, "zhengxin: warning: %s\n", oneLine(err.Error()))
+					if unusable == nil {
+						unusable = err
+					}
 				}
 			}
 			opts.Status = lists
+			if unusable != nil {
+				opts.Status = degradedStatus{lists, unusable}
+			}
 		}
 	default:
 		return fail(usageError("verify", "say what to trust: --dir D (online) or --trust FILE (offline)"))
@@ -157,6 +171,21 @@ func cmdVerify(args []string, c *cli) error {
 		return &exitError{code: 1}
 	}
 	return &exitError{code: 2}
+}
+
+// degradedStatus answers from the status lists that could be used; where
+// they cannot answer, the reason is why a list given could not be used.
+type degradedStatus struct {
+	verify.StatusSource
+	err error
+}
+
+func (s degradedStatus) LicenseStatus(ctx context.Context, id, listID string, index uint64) (string, time.Time, error) {
+	st, asOf, err := s.StatusSource.LicenseStatus(ctx, id, listID, index)
+	if err != nil {
+		return "", time.Time{}, s.err
+	}
+	return st, asOf, nil
 }
 
 func readBounded(path string, limit int64) ([]byte, error) {
