@@ -109,8 +109,10 @@ func releaseBody(b []byte) {
 
 // unwrapQR checks the prefix and size, and undoes Base45 and zlib.
 func unwrapQR(text, prefix string) ([]byte, error) {
-	// Scan guns end lines with CR/LF; spaces are Base45 characters and stay.
-	text = strings.Trim(text, "\r\n\t")
+	// Scan guns end lines with CR/LF. Space is a Base45 character, but
+	// never the last one (the last digit of a group is at most 32), and
+	// the text starts with the prefix, so trimming spaces loses nothing.
+	text = strings.TrimSpace(text)
 	if len(text) > MaxQRText+len(prefix) {
 		return nil, formatErr("QR text longer than %d characters", MaxQRText)
 	}
