@@ -375,6 +375,32 @@ func TestBrowserEndToEnd(t *testing.T) {
 	}
 	closeVerdict()
 
+	// ---- a second phone with a non-extractable WebCrypto P-256 key ----------------
+	con.do("second claim code", chromedp.Click("#claim-make"))
+	con.waitJS("new claim code", `document.getElementById("claim-code").textContent !== `+jsString(code))
+	code2 := con.text("#claim-code")
+	wp := b.newTab("wallet-p256", 360, 640, true)
+	wp.do("enrol P-256", chromedp.Navigate(ts.URL+"/wallet"), chromedp.WaitVisible("#enrol-p256"), chromedp.Click("#enrol-p256"),
+		chromedp.WaitVisible("#claim-open"))
+	if info := wp.text("#device-info .zh"); !strings.Contains(info, "P-256") {
+		t.Errorf("device info %q", info)
+	}
+	key := wp.eval(`new Promise(r => { const q = indexedDB.open("zhengxin-wallet"); q.onsuccess = () => {
+		const g = q.result.transaction("kv").objectStore("kv").get("device");
+		g.onsuccess = () => { const k = g.result.keyPair.privateKey; r(String(k.extractable) + "/" + k.algorithm.namedCurve + "/" + typeof g.result.priv); }; }; })`)
+	if key != "false/P-256/undefined" {
+		t.Errorf("stored P-256 device key: %s, want a non-extractable CryptoKey and no raw key bytes", key)
+	}
+	wp.do("claim", chromedp.Click("#claim-open"), chromedp.WaitVisible("#claim-input"), chromedp.SendKeys("#claim-input", code2),
+		chromedp.Click(`#claim-form button[type="submit"]`), chromedp.WaitVisible(`.wallet-list button.card`),
+		chromedp.Click(`.wallet-list button.card`))
+	wp.waitJS("P-256 presentation", `(document.getElementById("show-qr").getAttribute("data-payload") || "").startsWith("ZXP1:")`)
+	if v, r := scan(wp.attr("#show-qr", "data-payload"), "the P-256 presentation"); v != "PASSED" {
+		t.Fatalf("P-256 presentation: %s %s, want PASSED", v, r)
+	}
+	closeVerdict()
+	wp.noErrors()
+
 	// ---- a picture of the static license QR, chosen as a file --------------------
 	stored, err := w.store.GetLicense(context.Background(), licID)
 	if err != nil {

@@ -10,6 +10,12 @@
 //	newKey() -> {private: Uint8Array(32), public: Uint8Array (SubjectPublicKeyInfo DER), publicPEM, thumbprint: hex}
 //	present(private, license, fields, purpose, nowMillis) -> {payload: string, expires: millis}
 //	inspect(license) -> {id, type, fields: {key: text}}
+//	draft(publicPEM, license, fields, purpose, nowMillis) -> {id, tbs, alg, expires}
+//	finish(id, signature) -> {payload}
+//	thumbprint(publicPEM) -> {thumbprint: hex}
+//
+// draft and finish serve a device key that is a non-extractable WebCrypto
+// ECDSA P-256 key: Go prepares the bytes, the browser signs them.
 //
 // Each returns {error: "..."} instead of throwing when something is wrong.
 //
@@ -39,6 +45,9 @@ func main() {
 	w.Set("newKey", js.FuncOf(guard(newKey)))
 	w.Set("present", js.FuncOf(guard(present)))
 	w.Set("inspect", js.FuncOf(guard(inspect)))
+	w.Set("draft", js.FuncOf(guard(draft)))
+	w.Set("finish", js.FuncOf(guard(finish)))
+	w.Set("thumbprint", js.FuncOf(guard(thumbprint)))
 	js.Global().Set("zxWallet", w)
 	select {} // keep the functions alive for the page's lifetime
 }

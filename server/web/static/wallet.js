@@ -75,21 +75,59 @@
   });
 
   // ---- enrolment ---------------------------------------------------------------
-  $("enrol-btn").addEventListener("click", function () {
-    var b = $("enrol-btn"), err = clear($("enrol-error"));
-    b.disabled = true;
-    call("newKey").then(function (k) {
-      device = { alg: "SM2", priv: k.private, pub: k.public, pubPEM: k.publicPEM, thumb: k.thumbprint, created: new Date().toISOString() };
-      return kvPut("device", device);
-    }).then(function () { home(); })
+  function enrol(make) {
+    var err = clear($("enrol-error"));
+    $("enrol-btn").disabled = $("enrol-p256").disabled = true;
+    make().then(function (d) { device = d; return kvPut("device", device); }).then(function () { home(); })
       .catch(function (e) { err.appendChild(t("启用失败：" + e.message, "Enrolment failed: " + e.message)); })
-      .finally(function () { b.disabled = false; });
+      .finally(function () { $("enrol-btn").disabled = $("enrol-p256").disabled = false; });
+  }
+  // SM2: the project's Go code in WebAssembly makes the key; the page keeps
+  // its 32 bytes in IndexedDB (readable by scripts of this origin).
+  $("enrol-btn").addEventListener("click", function () {
+    enrol(function () {
+      return call("newKey").then(function (k) {
+        return { alg: "SM2", priv: k.private, pub: k.public, pubPEM: k.publicPEM, thumb: k.thumbprint, created: new Date().toISOString() };
+      });
+    });
   });
+  // P-256: WebCrypto makes the key with extractable:false; IndexedDB keeps
+  // the CryptoKey object, whose private half no script can read out.
+  $("enrol-p256").addEventListener("click", function () {
+    enrol(function () {
+      var pair;
+      return crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, false, ["sign", "verify"]).then(function (p) {
+        pair = p;
+        return crypto.subtle.exportKey("spki", p.publicKey);
+      }).then(function (spki) {
+        var pemText = pem(new Uint8Array(spki));
+        return call("thumbprint", pemText).then(function (r) {
+          return { alg: "P-256", keyPair: pair, pubPEM: pemText, thumb: r.thumbprint, created: new Date().toISOString() };
+        });
+      });
+    });
+  });
+  function pem(der) {
+    var s = "";
+    for (var i = 0; i < der.length; i++) s += String.fromCharCode(der[i]);
+    return "-----BEGIN PUBLIC KEY-----\n" + btoa(s).replace(/(.{64})/g, "$1\n").replace(/\n$/, "") + "\n-----END PUBLIC KEY-----\n";
+  }
+  // makePresentation signs inside WebAssembly (SM2) or has Go prepare the
+  // bytes and the browser sign them with the non-extractable key (P-256).
+  function makePresentation(signed, fields, purpose, now) {
+    if (device.alg !== "P-256") return call("present", device.priv, signed, fields, purpose, now);
+    return call("draft", device.pubPEM, signed, fields, purpose, now).then(function (d) {
+      return crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, device.keyPair.privateKey, d.tbs).then(function (sig) {
+        return call("finish", d.id, new Uint8Array(sig));
+      }).then(function (f) { return { payload: f.payload, expires: d.expires }; });
+    });
+  }
 
   function home() {
     view("w-home");
     renderList();
-    clear($("device-info")).appendChild(t("本设备密钥（SM2）指纹：" + (device.thumb || ""), "Device key (SM2) thumbprint: " + (device.thumb || "")));
+    var kind = device.alg === "P-256" ? "P-256，不可导出" : "SM2";
+    clear($("device-info")).appendChild(t("本设备密钥（" + kind + "）指纹：" + (device.thumb || ""), "Device key (" + (device.alg === "P-256" ? "P-256, non-extractable" : "SM2") + ") thumbprint: " + (device.thumb || "")));
     var m = /[#&]claim=([^&]+)/.exec(location.hash);
     if (m) { history.replaceState(null, "", location.pathname); openClaim(decodeURIComponent(m[1])); }
   }
@@ -209,7 +247,7 @@
     clearTimeout(timer);
     var err = clear($("show-error"));
     var now = Date.now();
-    call("present", device.priv, showing.signed, disclosed(), $("show-purpose").value, now).then(function (p) {
+    makePresentation(showing.signed, disclosed(), $("show-purpose").value, now).then(function (p) {
       issuedAt = now;
       var exp = p.expires || now + LIFETIME * 1000;
       var canvas = $("show-qr");
