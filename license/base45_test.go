@@ -29,11 +29,29 @@ func TestBase45RFC9285(t *testing.T) {
 	}
 }
 
+// Every 2-byte group and every final byte: the last character is never a
+// space, which is why QR text may be trimmed.
+func TestBase45NeverEndsWithSpace(t *testing.T) {
+	for n := 0; n < 1<<16; n++ {
+		if e := Base45Encode([]byte{byte(n >> 8), byte(n)}); e[2] == ' ' {
+			t.Fatalf("%04x -> %q", n, e)
+		}
+		if n < 256 {
+			if e := Base45Encode([]byte{byte(n)}); e[1] == ' ' {
+				t.Fatalf("%02x -> %q", n, e)
+			}
+		}
+	}
+}
+
 func FuzzBase45(f *testing.F) {
 	f.Add([]byte("Hello!!"), "%69 VD92EX0")
 	f.Fuzz(func(t *testing.T, b []byte, s string) {
 		if len(b) > 4096 || len(s) > 8192 {
 			return
+		}
+		if e := Base45Encode(b); len(e) > 0 && e[len(e)-1] == ' ' {
+			t.Fatalf("encoding of %x ends with a space", b)
 		}
 		got, err := Base45Decode(Base45Encode(b))
 		if err != nil || !bytes.Equal(got, b) {
