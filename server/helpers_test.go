@@ -283,12 +283,21 @@ var backends = []string{"mem", "sqlite"}
 
 func testTime() time.Time { return time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC) }
 
+// newEnvWithStore runs the test environment on a Store the caller opened.
+func newEnvWithStore(t testing.TB, st Store, opts ...envOption) *env {
+	return newEnvFull(t, "given", st, opts...)
+}
+
 func newEnvOn(t testing.TB, backend string, opts ...envOption) *env {
+	return newEnvFull(t, backend, nil, opts...)
+}
+
+func newEnvFull(t testing.TB, backend string, st Store, opts ...envOption) *env {
 	t.Helper()
 	clock := &testClock{t: testTime()}
-	var st Store
 	var mem *MemStore
 	switch backend {
+	case "given":
 	case "mem":
 		mem = NewMemStore()
 		st = mem
