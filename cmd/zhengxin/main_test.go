@@ -182,8 +182,9 @@ func cmdTamperQR(ts *testscript.TestScript, neg bool, args []string) {
 // swapdevice P1 P2 OUT: builds what an attacker with a copied license and
 // their own phone would show: the license and disclosures of presentation
 // P1 with the device key and device signature of presentation P2. It
-// decodes the "ZXP1:" text independently of package license (RFC 9285
-// Base45, zlib, a CBOR array of four items).
+// takes the "ZXP1:" text apart as docs/formats.md describes it (Base45,
+// zlib with the preset dictionary, a CBOR array of four items), without
+// the presentation code of package license.
 func cmdSwapDevice(ts *testscript.TestScript, neg bool, args []string) {
 	noNeg(ts, neg, "swapdevice")
 	if len(args) != 3 {
@@ -197,7 +198,7 @@ func cmdSwapDevice(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		z, err := license.Base45Decode(body)
 		ts.Check(err)
-		zr, err := zlib.NewReader(bytes.NewReader(z))
+		zr, err := zlib.NewReaderDict(bytes.NewReader(z), []byte(license.ZlibDictionary()))
 		ts.Check(err)
 		raw, err := io.ReadAll(zr)
 		ts.Check(err)
@@ -212,7 +213,8 @@ func cmdSwapDevice(ts *testscript.TestScript, neg bool, args []string) {
 	out, err := cbor.Marshal([]cbor.RawMessage{p1[0], p1[1], p2[2], p2[3]})
 	ts.Check(err)
 	var z bytes.Buffer
-	zw := zlib.NewWriter(&z)
+	zw, err := zlib.NewWriterLevelDict(&z, zlib.BestCompression, []byte(license.ZlibDictionary()))
+	ts.Check(err)
 	zw.Write(out)
 	ts.Check(zw.Close())
 	ts.Check(os.WriteFile(ts.MkAbs(args[2]), []byte("ZXP1:"+license.Base45Encode(z.Bytes())+"\n"), 0o644))
