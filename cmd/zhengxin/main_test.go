@@ -77,6 +77,8 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	"swapdevice": cmdSwapDevice,
 	"append":     cmdAppend,
 	"truncate":   cmdTruncate,
+	"flipbyte":   cmdFlipByte,
+	"hasprefix":  cmdHasPrefix,
 	"sqlexec":    cmdSQLExec,
 	"gencsv":     cmdGenCSV,
 }
@@ -242,6 +244,34 @@ func cmdTruncate(ts *testscript.TestScript, neg bool, args []string) {
 	n, err := strconv.ParseInt(args[1], 10, 64)
 	ts.Check(err)
 	ts.Check(os.Truncate(ts.MkAbs(args[0]), n))
+}
+
+// flipbyte FILE OFFSET: inverts the bits of the byte at OFFSET.
+func cmdFlipByte(ts *testscript.TestScript, neg bool, args []string) {
+	noNeg(ts, neg, "flipbyte")
+	if len(args) != 2 {
+		ts.Fatalf("usage: flipbyte FILE OFFSET")
+	}
+	off, err := strconv.Atoi(args[1])
+	ts.Check(err)
+	b, err := os.ReadFile(ts.MkAbs(args[0]))
+	ts.Check(err)
+	if off < 0 || off >= len(b) {
+		ts.Fatalf("%s has %d bytes, no offset %d", args[0], len(b), off)
+	}
+	b[off] ^= 0xff
+	ts.Check(os.WriteFile(ts.MkAbs(args[0]), b, 0o644))
+}
+
+// hasprefix FILE PREFIXFILE: FILE begins with the bytes of PREFIXFILE (an
+// incremental update keeps the original).
+func cmdHasPrefix(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: hasprefix FILE PREFIXFILE")
+	}
+	if strings.HasPrefix(ts.ReadFile(args[0]), ts.ReadFile(args[1])) == neg {
+		ts.Fatalf("%s begins with %s: %v", args[0], args[1], !neg)
+	}
 }
 
 // sqlexec DBFILE SQL: runs SQL on an SQLite database, as someone with
