@@ -116,7 +116,10 @@ func readConfig(path string) (Config, error) {
 		}
 		return c, fmt.Errorf("reading %s: %w", ConfigFile, err)
 	}
-	if err := json.Unmarshal(b, &c); err != nil || c.Format != Format {
+	if err := json.Unmarshal(b, &c); err != nil {
+		return c, fmt.Errorf("%s: %s is damaged (%v): restore it from a backup", path, ConfigFile, err)
+	}
+	if c.Format != Format {
 		return c, fmt.Errorf("%s: %w (%s has no format %q)", path, ErrNotDataDir, ConfigFile, Format)
 	}
 	return c, nil
