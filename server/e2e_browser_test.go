@@ -89,6 +89,7 @@ func newE2EWorld(t *testing.T) (*e2eWorld, *httptest.Server) {
 	for _, u := range []*server.User{
 		{Name: "issuer", PasswordHash: server.HashPassword("issuer-pw"), Role: server.RoleIssuer, Agency: w.agency},
 		{Name: "窗口3", PasswordHash: server.HashPassword("counter-pw"), Role: server.RoleCounter, Agency: w.agency},
+		{Name: "auditor", PasswordHash: server.HashPassword("admin-pw"), Role: server.RoleAdmin},
 	} {
 		if err := w.store.CreateUser(ctx, u); err != nil {
 			t.Fatal(err)
@@ -516,6 +517,24 @@ func TestBrowserEndToEnd(t *testing.T) {
 	if s := wal.text("#show-seconds"); s != "60" && s != "59" {
 		t.Errorf("countdown after the refresh shows %q", s)
 	}
+	// ---- an admin reads the audit log and checks its hash chain ----------------
+	adm := b.newTab("admin", 1280, 900, false)
+	adm.do("admin sign in", chromedp.Navigate(ts.URL+"/console"), chromedp.WaitVisible("#login-user"),
+		chromedp.SendKeys("#login-user", "auditor"), chromedp.SendKeys("#login-pass", "admin-pw"),
+		chromedp.Click(`#login-form button[type="submit"]`), chromedp.WaitVisible("#issue-form"),
+		chromedp.Click(`[data-tab="audit"]`))
+	adm.waitJS("audit rows", `document.querySelectorAll("#audit-table tbody tr[data-seq]").length >= 5`)
+	if txt := adm.text("#audit-table"); !strings.Contains(txt, "license.status") || !strings.Contains(txt, "usage.record") {
+		t.Errorf("audit log lacks the status change or the usage records")
+	}
+	adm.do("check the chain", chromedp.Click("#audit-verify"))
+	adm.waitJS("chain result", `!document.getElementById("audit-chain").hidden && document.getElementById("audit-chain").textContent.length > 0`)
+	if cls := adm.attr("#audit-chain", "class"); cls != "badge ok" {
+		t.Errorf("audit chain badge %q: %s", cls, adm.text("#audit-chain"))
+	}
+	adm.screenshot("console-audit")
+	adm.noErrors()
+
 	// How long the SM2 presentation takes in WebAssembly (logged, not asserted).
 	ms := wal.eval(`new Promise(r => { const q = indexedDB.open("zhengxin-wallet"); q.onsuccess = () => {
 		const x = q.result.transaction(["kv", "licenses"]);

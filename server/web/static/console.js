@@ -497,6 +497,11 @@
   });
 
   // ---- audit -------------------------------------------------------------------
+  // Hashes come as base64 (JSON []byte); people compare them in hex.
+  function hexOf(b64v) {
+    try { return Array.from(atob(b64v || ""), function (c) { var h = c.charCodeAt(0).toString(16); return h.length < 2 ? "0" + h : h; }).join(""); }
+    catch (e) { return String(b64v || ""); }
+  }
   function loadAudit() {
     api("GET", "/audit?limit=200").then(function (r) {
       var items = Array.isArray(r) ? r : (r && (r.items || r.entries)) || [];
@@ -505,7 +510,7 @@
         tb.appendChild(el("tr", { "data-seq": a.seq || a.id },
           el("td", { text: a.seq || a.id }), el("td", { text: ZX.fmtTime(a.at || a.time) }), el("td", { text: a.actor || "" }),
           el("td", { text: a.action || "" }), el("td", { text: a.object || a.target || "" }),
-          el("td.hash", { text: (a.hash || "").slice(0, 16) })));
+          el("td.hash", { text: hexOf(a.hash).slice(0, 16), title: hexOf(a.hash) })));
       });
     }).catch(function (e) {
       var tb = clear(document.querySelector("#audit-table tbody"));
