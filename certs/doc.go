@@ -81,8 +81,10 @@
 // (superseded, cessation of operation, ...) apply from the revocation
 // time, so licenses signed before a key was retired stay valid.
 //
-// A verified agency-CA-to-root link is cached in the Pool, so verifying
-// root -> agency CA -> signer costs one SM2 verification once warm.
+// Every certificate signature that verified (keyed by the DER of the
+// certificate and of its issuer, bounded in number) is cached in the Pool,
+// so verifying root -> agency CA -> signer costs no SM2 verification once
+// warm; validity, constraints, EKU and revocation are checked on every call.
 //
 // Pools come from [LoadPEMBundle] (every certificate of a PEM bundle is an
 // anchor), from [LoadTrustList] (a signed trust list checked against

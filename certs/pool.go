@@ -18,7 +18,8 @@ import (
 // a little room is left for cross-certified roots.
 const maxChainLen = 5
 
-// maxCacheEntries bounds the cache of verified CA-to-CA links.
+// maxCacheEntries bounds the cache of verified certificate signatures
+// (each entry holds two DER encodings, about 1.5 KB for SM2 certificates).
 const maxCacheEntries = 4096
 
 // Pool holds what a verifier trusts: trust anchors (roots, or agency CAs
@@ -44,8 +45,7 @@ type Pool struct {
 	loadedAt   time.Time
 	clock      func() time.Time
 
-	cacheMu sync.Mutex
-	linkOK  map[string]string // child Raw -> parent Raw whose signature on it verified
+	sigs sigCache // signatures already verified: (child DER, parent DER)
 }
 
 type revokedEntry struct {
@@ -61,7 +61,7 @@ func NewPool() *Pool {
 		byKID:     map[[8]byte]*smx509.Certificate{},
 		crls:      map[string]*smx509.RevocationList{},
 		revoked:   map[string]map[string]revokedEntry{},
-		linkOK:    map[string]string{},
+		sigs:      sigCache{half: maxCacheEntries / 2},
 	}
 }
 
@@ -372,34 +372,79 @@ var acceptedSigAlgs = map[smx509.SignatureAlgorithm]bool{
 	smx509.PureEd25519:      true,
 }
 
-// checkLink verifies parent's signature on child. A verified CA-to-CA link
-// is cached (keyed by the two DER encodings), so a chain root -> agency CA
-// -> signer costs one signature verification once warm: the leaf's
-// signature is always checked, the agency CA's only the first time.
+// checkLink verifies parent's signature on child. A signature that
+// verified is remembered (sigCache), so a warm chain root -> agency CA ->
+// signer costs no signature verification at all; everything that depends
+// on the time or on CRLs (validity, constraints, EKU, revocation) is
+// checked by check on every call.
 func (p *Pool) checkLink(child, parent *smx509.Certificate) error {
-	if child.IsCA {
-		p.cacheMu.Lock()
-		ok := p.linkOK[string(child.Raw)] == string(parent.Raw)
-		p.cacheMu.Unlock()
-		if ok {
-			return nil
-		}
-	}
 	if !acceptedSigAlgs[child.SignatureAlgorithm] {
 		return report.Errorf(report.UnsupportedAlgorithm, "certs: %s is signed with %v, which is not accepted (use SM2-with-SM3)", describeCert(child), child.SignatureAlgorithm)
+	}
+	if p.sigs.has(child.Raw, parent.Raw) {
+		return nil
 	}
 	if err := parent.CheckSignature(child.SignatureAlgorithm, child.RawTBSCertificate, child.Signature); err != nil {
 		return report.Errorf(report.SigCryptoFailure, "certs: the signature on %s does not verify with the key of its issuer %s: forged or corrupted certificate", describeCert(child), describeCert(parent))
 	}
-	if child.IsCA {
-		p.cacheMu.Lock()
-		if len(p.linkOK) >= maxCacheEntries {
-			p.linkOK = map[string]string{}
-		}
-		p.linkOK[string(child.Raw)] = string(parent.Raw)
-		p.cacheMu.Unlock()
-	}
+	p.sigs.add(child.Raw, parent.Raw)
 	return nil
+}
+
+// sigCache remembers that the signature in one certificate's DER verified
+// with the public key in another's. That is a fact about two fixed byte
+// strings (the child's DER holds its TBS, algorithm and signature; the
+// parent's DER holds the key), true forever, so it is keyed by the full
+// DER of both: a different or altered certificate, even one with the same
+// subject and key identifiers, never matches. Failures are not cached.
+//
+// It is bounded by two generations of at most half entries each: a hit in
+// the old generation moves the entry to the current one, and when the
+// current one is full the old one is dropped. Links in use survive; the
+// memory stays below 2*half entries whatever certificates are presented.
+type sigCache struct {
+	mu       sync.Mutex
+	half     int
+	cur, old map[string]sigLink // child DER -> link
+}
+
+type sigLink struct{ child, parent string }
+
+func (c *sigCache) has(child, parent []byte) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if l, ok := c.cur[string(child)]; ok && l.parent == string(parent) {
+		return true
+	}
+	if l, ok := c.old[string(child)]; ok && l.parent == string(parent) {
+		delete(c.old, l.child)
+		c.putLocked(l)
+		return true
+	}
+	return false
+}
+
+func (c *sigCache) add(child, parent []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.putLocked(sigLink{child: string(child), parent: string(parent)})
+}
+
+func (c *sigCache) putLocked(l sigLink) {
+	if _, ok := c.cur[l.child]; !ok && len(c.cur) >= c.half {
+		c.old, c.cur = c.cur, nil
+	}
+	if c.cur == nil {
+		c.cur = make(map[string]sigLink)
+	}
+	c.cur[l.child] = l
+}
+
+// len returns the number of cached links (tests).
+func (c *sigCache) len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.cur) + len(c.old)
 }
 
 // check validates a chain (leaf first, anchor last) whose signatures have

@@ -5,11 +5,13 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/asn1"
+	"fmt"
 	"math/big"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/emmansun/gmsm/sm2"
 	"github.com/emmansun/gmsm/smx509"
 	"github.com/zhengxin/zhengxin/verify/report"
 )
@@ -388,5 +390,243 @@ func TestVerifyChainConcurrent(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+// impostorAgency makes a CA certificate that copies the real agency CA's
+// subject and key identifier but certifies attackerKey, "signed by the
+// root" with attackerKey too: what a forger can make without the root's
+// key.
+func impostorAgency(t *testing.T, p *testPKI, attackerKey *sm2.PrivateKey) *smx509.Certificate {
+	t.Helper()
+	fakeRoot := &x509.Certificate{RawSubject: p.root.RawSubject, SubjectKeyId: p.root.SubjectKeyId}
+	tmpl := &x509.Certificate{SerialNumber: p.agency.SerialNumber, RawSubject: p.agency.RawSubject, SubjectKeyId: p.agency.SubjectKeyId,
+		NotBefore: p.agency.NotBefore, NotAfter: p.agency.NotAfter, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+		BasicConstraintsValid: true, IsCA: true, MaxPathLenZero: true}
+	der, err := smx509.CreateCertificate(rand.Reader, tmpl, fakeRoot, &attackerKey.PublicKey, attackerKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := smx509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(c.RawSubject, p.agency.RawSubject) || !bytes.Equal(c.SubjectKeyId, p.agency.SubjectKeyId) || !bytes.Equal(c.AuthorityKeyId, p.root.SubjectKeyId) {
+		t.Fatal("impostor does not copy the agency's names and key identifiers")
+	}
+	return c
+}
+
+// TestSignatureCacheNeverPassesForgeries warms the pool's signature cache
+// with the real chain, then presents certificates that look like it
+// (same subjects, same key identifiers, same DER except one byte): each
+// must fail exactly as on a cold pool.
+func TestSignatureCacheNeverPassesForgeries(t *testing.T) {
+	p := fixturePKI(t)
+	at := t0.Add(year)
+	pool := rootPool(p)
+	real := []*smx509.Certificate{p.agency}
+	for i := 0; i < 2; i++ {
+		if _, err := pool.VerifyChain(p.signer, real, at, OIDExtKeyUsageLicenseSigning); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := pool.sigs.len(); n != 2 {
+		t.Fatalf("warm pool caches %d signatures, want 2 (signer <- agency, agency <- root)", n)
+	}
+	// The same DER parsed again is a different object: still a cache hit.
+	again, _ := smx509.ParseCertificate(bytes.Clone(p.signer.Raw))
+	if _, err := pool.VerifyChain(again, real, at, OIDExtKeyUsageLicenseSigning); err != nil {
+		t.Fatal(err)
+	}
+	reparse := func(raw []byte) *smx509.Certificate {
+		t.Helper()
+		c, err := smx509.ParseCertificate(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+
+	t.Run("leaf signature altered", func(t *testing.T) {
+		raw := bytes.Clone(p.signer.Raw)
+		raw[len(raw)-5] ^= 0x40
+		_, err := pool.VerifyChain(reparse(raw), real, at, OIDExtKeyUsageLicenseSigning)
+		wantReason(t, err, report.SigCryptoFailure, "forged or corrupted")
+	})
+	t.Run("leaf content altered, signature kept", func(t *testing.T) {
+		raw := bytes.Clone(p.signer.Raw)
+		i := bytes.Index(raw, []byte("License Signer"))
+		if i < 0 {
+			t.Fatal("common name not found in the DER")
+		}
+		raw[i] = 'l'
+		forged := reparse(raw)
+		if forged.Subject.CommonName != "电子证照签发 license Signer" {
+			t.Fatalf("altered common name %q", forged.Subject.CommonName)
+		}
+		_, err := pool.VerifyChain(forged, real, at, OIDExtKeyUsageLicenseSigning)
+		wantReason(t, err, report.SigCryptoFailure, "forged or corrupted")
+	})
+	t.Run("intermediate altered", func(t *testing.T) {
+		raw := bytes.Clone(p.agency.Raw)
+		raw[len(raw)-5] ^= 0x40
+		_, err := rootPoolWarm(t, p).VerifyChain(p.signer, []*smx509.Certificate{reparse(raw)}, at, OIDExtKeyUsageLicenseSigning)
+		wantReason(t, err, report.SigCryptoFailure, "forged or corrupted")
+	})
+	attacker, err := GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake := impostorAgency(t, p, attacker)
+	t.Run("real leaf, impostor issuer", func(t *testing.T) {
+		// The cached link is (signer, real agency); the impostor has the
+		// same subject and key identifier but another DER and key.
+		_, err := pool.VerifyChain(p.signer, []*smx509.Certificate{fake}, at, OIDExtKeyUsageLicenseSigning)
+		wantReason(t, err, report.SigCryptoFailure, "forged or corrupted")
+	})
+	t.Run("same-subject leaf from impostor issuer", func(t *testing.T) {
+		leaf, err := CA{Cert: fake, Key: attacker}.Issue(LicenseSigner, pub(attacker), Name{CommonName: p.signer.Subject.CommonName}, t0, 5*year)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(leaf.RawSubject, p.signer.RawSubject) || !bytes.Equal(leaf.AuthorityKeyId, p.signer.AuthorityKeyId) {
+			t.Fatal("impostor leaf does not copy the signer's subject and authority key id")
+		}
+		for _, inter := range [][]*smx509.Certificate{real, {fake}, {fake, p.agency}} {
+			_, err = pool.VerifyChain(leaf, inter, at, OIDExtKeyUsageLicenseSigning)
+			wantReason(t, err, report.SigCryptoFailure, "forged or corrupted")
+		}
+	})
+	// The real chain still verifies after all that.
+	if _, err := pool.VerifyChain(p.signer, real, at, OIDExtKeyUsageLicenseSigning); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// rootPoolWarm is a root pool that has verified the real chain once.
+func rootPoolWarm(t *testing.T, p *testPKI) *Pool {
+	pool := rootPool(p)
+	if _, err := pool.VerifyChain(p.signer, []*smx509.Certificate{p.agency}, t0.Add(year), nil); err != nil {
+		t.Fatal(err)
+	}
+	return pool
+}
+
+// TestSignatureCacheKeepsTimeAndCRLChecks: the cache holds signatures
+// only; validity, EKU and revocation are decided on every call.
+func TestSignatureCacheKeepsTimeAndCRLChecks(t *testing.T) {
+	p := fixturePKI(t)
+	at := t0.Add(year)
+	pool := rootPool(p)
+	pool.AddIntermediate(p.agency)
+	for _, c := range []*smx509.Certificate{p.signer, p.seal} {
+		if _, err := pool.VerifyChain(c, nil, at, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := pool.VerifyChain(p.signer, nil, t0.Add(6*year), nil)
+	wantReason(t, err, report.CertExpired, "expired at")
+	_, err = pool.VerifyChain(p.signer, nil, t0.Add(-time.Hour), nil)
+	wantReason(t, err, report.NotYetValid, "not valid until")
+	_, err = pool.VerifyChain(p.seal, nil, at, OIDExtKeyUsageLicenseSigning)
+	wantReason(t, err, report.ChainConstraintsFailure, "license-signing")
+
+	crl, err := p.agencyCA().NewCRL([]Revocation{{Serial: p.signer.SerialNumber, At: t0, Reason: ReasonKeyCompromise}}, 1, t0.Add(year), t0.Add(2*year))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pool.AddCRL(crl); err != nil {
+		t.Fatal(err)
+	}
+	_, err = pool.VerifyChain(p.signer, nil, at, nil)
+	wantReason(t, err, report.CertRevoked, "key compromise")
+	if _, err := pool.VerifyChain(p.seal, nil, at, nil); err != nil {
+		t.Fatalf("seal certificate is not on the CRL: %v", err)
+	}
+	// A revoked intermediate, after warm-up, through the root's CRL.
+	rootCRL, err := p.rootCA().NewCRL([]Revocation{{Serial: p.agency.SerialNumber, At: t0, Reason: ReasonCACompromise}}, 1, t0.Add(year), t0.Add(2*year))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pool.AddCRL(rootCRL); err != nil {
+		t.Fatal(err)
+	}
+	_, err = pool.VerifyChain(p.seal, nil, at, nil)
+	wantReason(t, err, report.CertRevoked, "CA compromise")
+}
+
+func TestSigCacheBounded(t *testing.T) {
+	c := sigCache{half: 4}
+	parent := []byte("parent")
+	keep := []byte("in use")
+	c.add(keep, parent)
+	for i := 0; i < 100; i++ {
+		c.add([]byte{byte(i)}, parent)
+		if !c.has(keep, parent) {
+			t.Fatalf("entry in use evicted after %d additions", i+1)
+		}
+		if n := c.len(); n > 8 {
+			t.Fatalf("%d entries, bound is 8", n)
+		}
+	}
+	if c.has([]byte{0}, parent) {
+		t.Error("oldest unused entry still cached")
+	}
+	if !c.has([]byte{99}, parent) {
+		t.Error("newest entry not cached")
+	}
+	if c.has(keep, []byte("other parent")) || c.has([]byte("in us"), parent) {
+		t.Error("cache matched on a different parent or child")
+	}
+}
+
+// TestSignatureCacheConcurrent runs good and forged chains at once on a
+// pool whose cache is tiny (constant eviction); go test -race checks the
+// locking, the results check that no forgery passes meanwhile.
+func TestSignatureCacheConcurrent(t *testing.T) {
+	p := fixturePKI(t)
+	at := t0.Add(year)
+	pool := rootPool(p)
+	pool.sigs.half = 1
+	raw := bytes.Clone(p.signer.Raw)
+	raw[len(raw)-5] ^= 0x40
+	forged, err := smx509.ParseCertificate(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inter := []*smx509.Certificate{p.agency}
+	errs := make(chan error, 6)
+	for i := 0; i < 6; i++ {
+		go func() {
+			for j := 0; j < 4; j++ {
+				switch i % 3 {
+				case 0:
+					if _, err := pool.VerifyChain(p.signer, inter, at, OIDExtKeyUsageLicenseSigning); err != nil {
+						errs <- err
+						return
+					}
+				case 1:
+					if _, err := pool.VerifyChain(forged, inter, at, OIDExtKeyUsageLicenseSigning); report.ReasonOf(err) != report.SigCryptoFailure {
+						errs <- fmt.Errorf("forged leaf: %v", err)
+						return
+					}
+				case 2:
+					if _, err := pool.VerifyChain(p.seal, inter, at, OIDExtKeyUsageSealSigning); err != nil {
+						errs <- err
+						return
+					}
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for i := 0; i < 6; i++ {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if n := pool.sigs.len(); n > 2 {
+		t.Errorf("%d cached signatures, bound is 2", n)
 	}
 }
