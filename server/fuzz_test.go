@@ -11,7 +11,7 @@ import (
 // POST /api/v1/verify: the handler must never panic and must answer a
 // report (200) or a problem with a documented status.
 func FuzzVerifyBody(f *testing.F) {
-	e := newEnv(f, func(d *Deps, c *Config) { c.VerifyRate, c.VerifyBurst = 1e9, 1 << 30 })
+	e := newEnv(f, func(d *Deps, c *Config) { c.VerifyRate, c.VerifyBurst = 1e9, 1<<30 })
 	f.Add([]byte(`{"qr":"ZXT1:a:b"}`), uint8(0))
 	f.Add([]byte("ZXT1:a:b"), uint8(1))
 	f.Add([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), uint8(2))
