@@ -229,8 +229,9 @@
     var on = prof ? prof.fields : (ty.fields || []).filter(function (f) { return f.visible; }).map(function (f) { return f.key; });
     var box = clear($("show-fields"));
     (ty.fields || []).forEach(function (f) {
-      var id = "d-" + f.key;
-      box.appendChild(el("label", { for: id }, el("input", { type: "checkbox", id: id, value: f.key, checked: on.indexOf(f.key) >= 0 }), t(f.zh, f.en)));
+      var id = "d-" + f.key, core = f.tag === 0; // the dates in the signed claims are always visible
+      box.appendChild(el("label", { for: id }, el("input", { type: "checkbox", id: id, value: f.key, checked: core || on.indexOf(f.key) >= 0, disabled: core }),
+        t(f.zh, f.en), core ? el("span.hint", null, t("（始终公开）", " (always shown)")) : null));
     });
     refresh();
   }
