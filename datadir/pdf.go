@@ -85,6 +85,11 @@ func (d *Dir) LicensePDF(ctx context.Context, id string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if a.DefaultSeal == "" {
+		// d.Seal("") would take the default agency's seal: another
+		// agency's seal on this agency's license.
+		return nil, fmt.Errorf("agency %s has no default seal to seal its licenses with: make one with \"zhengxin seal make --agency %s\"", a.CreditCode, a.CreditCode)
+	}
 	s, err := d.Seal(ctx, a.DefaultSeal)
 	if err != nil {
 		return nil, err
