@@ -65,7 +65,18 @@ func (d *Dir) MakeSeal(ctx context.Context, r SealRequest) (*seal.Seal, string, 
 		if region == "" {
 			region = a.CreditCode[2:8]
 		}
-		r.ESID = fmt.Sprintf("%s%08d", region, len(existing)+1)
+		// Agencies of one region share the prefix: take the first
+		// free number, not this agency's count.
+		for n := len(existing) + 1; r.ESID == ""; n++ {
+			id := fmt.Sprintf("%s%08d", region, n)
+			_, err := d.Store.GetSeal(ctx, id)
+			switch {
+			case errors.Is(err, store.ErrNotFound):
+				r.ESID = id
+			case err != nil:
+				return nil, "", err
+			}
+		}
 	}
 	if !esidPattern.MatchString(r.ESID) {
 		return nil, "", fmt.Errorf("seal id %q: use 1-64 letters, digits or '-'", r.ESID)
