@@ -222,6 +222,11 @@
     (ty.profiles || []).forEach(function (p) { sel.appendChild(el("option", { value: p.key, text: p.zh + " " + p.en })); });
     sel.appendChild(el("option", { value: "custom", text: "自选 Custom" }));
     pickProfile();
+    clear($("show-status"));
+    if (l.status && l.status !== "valid") {
+      var n2 = ZX.statusNames[l.status] || [l.status, l.status];
+      $("show-status").appendChild(t("此证照已" + n2[0] + "，窗口核验将不予通过。", "This license is " + n2[1] + "; counters will not accept it."));
+    }
   }
   function pickProfile() {
     var l = showing, ty = types[l.type] || { fields: [], profiles: [] }, key = $("show-purpose").value;
