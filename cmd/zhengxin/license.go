@@ -291,12 +291,12 @@ func cmdLicense(args []string, c *cli) error {
 		}
 		return nil
 	case "status-list":
-		b, err := d.StatusList(ctx, *agency)
-		if err != nil {
-			return err
-		}
 		if *out == "" {
 			return usageError("license", "status-list needs --out FILE")
+		}
+		b, err := d.StatusList(ctx, *agency)
+		if err != nil {
+			return fmt.Errorf("status-list: %w", err)
 		}
 		return os.WriteFile(*out, b, 0o644)
 	}
