@@ -68,7 +68,11 @@ func TestBrowserPagesLoad(t *testing.T) {
 			seenMu.Unlock()
 			r := &report.Report{Kind: "license-qr", CheckedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
 			r.Signatures = []report.Signature{{}}
-			r.Signatures[0].Add("decode", report.Errorf(report.FormatFailure, "not a Zhengxin QR"), "")
+			if strings.Contains(string(input), "STALE") {
+				r.Signatures[0].Add("license-status", report.Errorf(report.StatusUnavailable, "status list too old"), "")
+			} else {
+				r.Signatures[0].Add("decode", report.Errorf(report.FormatFailure, "not a Zhengxin QR"), "")
+			}
 			r.Finish()
 			return r
 		},
@@ -114,6 +118,20 @@ func TestBrowserPagesLoad(t *testing.T) {
 	ctr.screenshot("counter-verdict-failed")
 	ctr.do("close verdict with Enter", chromedp.KeyEvent("\r"))
 	ctr.waitJS("focus back on the scan input", `document.getElementById("verdict").hidden && document.activeElement.id === "scan-input"`)
+	// Missing information is amber, with dark text for contrast.
+	ctr.waitJS("ready for the next scan", `document.getElementById("verdict").hidden && document.activeElement.id === "scan-input"`)
+	ctr.do("scan a stale one", chromedp.KeyEvent("ZX1:STALE\r"))
+	ctr.waitJS("verdict", `!document.getElementById("verdict").hidden`)
+	if v := ctr.attr("#verdict", "data-verdict"); v != "INDETERMINATE" {
+		t.Errorf("verdict %q, want INDETERMINATE", v)
+	}
+	if c := ctr.eval(`getComputedStyle(document.getElementById("verdict")).color`); c != "rgb(28, 28, 28)" {
+		t.Errorf("INDETERMINATE text colour %s, want dark on amber", c)
+	}
+	ctr.screenshot("counter-verdict-indeterminate")
+	ctr.do("close", chromedp.KeyEvent("\r"))
+	ctr.waitJS("closed", `document.getElementById("verdict").hidden`)
+
 	// A PDF dropped on the page goes to the verifier as it is.
 	ctr.do("drop a PDF", chromedp.Evaluate[chromedp.Void](`(() => {
 		const dt = new DataTransfer();
