@@ -472,3 +472,25 @@ func TestImportCSVSyntaxError(t *testing.T) {
 	}
 	checkExactlyOnce(t, d, validHolders(t, data))
 }
+
+// FuzzImportCSV: whatever the file, the import returns (rows issued,
+// rejected, or an error naming the row) and never panics.
+func FuzzImportCSV(f *testing.F) {
+	d := newDir(f, false)
+	good := genCSV(f, 3, 23)
+	f.Add(good)
+	f.Add([]byte("type,holder_id\nbusiness_license,91350100M000100Y43\n"))
+	f.Add([]byte("\ufefftype,key,type\n"))
+	f.Add([]byte("type,holder_name\nbusiness_license,\"a\nb\"\n,,,\nno_such,x\n"))
+	f.Add([]byte("holder_id\n\"unterminated\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > 16<<10 {
+			return
+		}
+		var rej bytes.Buffer
+		st, err := d.ImportCSV(context.Background(), bytes.NewReader(data), datadir.ImportOptions{Type: "business_license", BatchSize: 4, Rejects: &rej})
+		if err == nil && st.Issued+st.Existed+st.Rejected != st.Rows {
+			t.Fatalf("rows %d but issued %d + existed %d + rejected %d", st.Rows, st.Issued, st.Existed, st.Rejected)
+		}
+	})
+}
