@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -204,13 +205,19 @@ func appendValue(b []byte, v any) []byte {
 // fieldDigest is SM3([salt, tag, value])[:16], the commitment the signed
 // claims hold for one field.
 func fieldDigest(salt []byte, tag uint64, v any) []byte {
+	return appendFieldDigest(make([]byte, 0, digestSize), salt, tag, v)
+}
+
+// appendFieldDigest appends fieldDigest(salt, tag, v) to dst, so that a
+// parser can put all of a license's digests in one allocation.
+func appendFieldDigest(dst, salt []byte, tag uint64, v any) []byte {
 	var arr [160]byte
 	b := append(arr[:0], 0x83)
 	b = appendBytes(b, salt)
 	b = appendHead(b, 0, tag)
 	b = appendValue(b, v)
 	h := sm3.Sum(b)
-	return h[:digestSize]
+	return append(dst, h[:digestSize]...)
 }
 
 // Signer issues licenses for one agency with its license-signer key.
@@ -508,7 +515,7 @@ func sortedTags[V any](m map[uint64]V) []uint64 {
 	for t := range m {
 		tags = append(tags, t)
 	}
-	sort.Slice(tags, func(i, j int) bool { return tags[i] < tags[j] })
+	slices.Sort(tags)
 	return tags
 }
 

@@ -2,7 +2,10 @@ package license
 
 import (
 	"bytes"
+	"compress/flate"
 	"compress/zlib"
+	"encoding/binary"
+	"hash/adler32"
 	"errors"
 	"io"
 	"strings"
@@ -31,13 +34,22 @@ const (
 
 var (
 	zwPool = sync.Pool{New: func() any {
-		w, err := zlib.NewWriterLevelDict(io.Discard, zlib.BestCompression, []byte(zlibDict))
+		w, err := zlib.NewWriterLevelDict(io.Discard, zlib.BestCompression, zlibDictBytes)
 		if err != nil {
 			panic(err)
 		}
 		return w
 	}}
-	zrPool sync.Pool // io.ReadCloser implementing zlib.Resetter
+	// frPool holds raw DEFLATE readers (io.ReadCloser implementing
+	// flate.Resetter): decompress does the zlib framing itself.
+	frPool sync.Pool
+
+	// zlibDictBytes is the preset dictionary as bytes, made once: a
+	// []byte(zlibDict) per call would copy its 2.6 KB every time.
+	zlibDictBytes = []byte(zlibDict)
+	// zlibDictID is the DICTID (RFC 1950 §2.2: Adler-32 of the
+	// dictionary) a stream made with the dictionary carries.
+	zlibDictID = adler32.Checksum(zlibDictBytes)
 )
 
 // compress zlib-compresses b with the preset dictionary, reusing writers.
@@ -53,32 +65,65 @@ func compress(b []byte) []byte {
 
 // decompress inflates a zlib stream made with or without the preset
 // dictionary, refusing output above maxCBOR bytes.
+//
+// It reads the zlib framing (RFC 1950) itself, with the same checks and
+// errors as compress/zlib, around a pooled DEFLATE reader: zlib's Reset
+// takes the dictionary as an argument and recomputes its Adler-32 on every
+// call, here computed once (zlibDictID).
 func decompress(b []byte) ([]byte, error) {
-	var zr io.ReadCloser
-	br := bytes.NewReader(b)
-	if v := zrPool.Get(); v != nil {
-		zr = v.(io.ReadCloser)
-		if err := zr.(zlib.Resetter).Reset(br, []byte(zlibDict)); err != nil {
-			return nil, formatErr("zlib: %v", err)
-		}
-	} else {
-		var err error
-		if zr, err = zlib.NewReaderDict(br, []byte(zlibDict)); err != nil {
-			return nil, formatErr("zlib: %v", err)
-		}
+	// Header: CMF, FLG (CM 8 = deflate, CINFO <= 7, FCHECK), then DICTID
+	// when FDICT is set.
+	if len(b) < 2 {
+		return nil, formatErr("zlib: %v", io.ErrUnexpectedEOF)
 	}
-	defer zrPool.Put(zr)
+	if b[0]&0x0f != 8 || b[0]>>4 > 7 || (uint(b[0])<<8|uint(b[1]))%31 != 0 {
+		return nil, formatErr("zlib: %v", zlib.ErrHeader)
+	}
+	var dict []byte
+	rest := b[2:]
+	if b[1]&0x20 != 0 {
+		if len(rest) < 4 {
+			return nil, formatErr("zlib: %v", io.ErrUnexpectedEOF)
+		}
+		if binary.BigEndian.Uint32(rest) != zlibDictID {
+			return nil, formatErr("zlib: %v", zlib.ErrDictionary)
+		}
+		dict, rest = zlibDictBytes, rest[4:]
+	}
+	br := bytes.NewReader(rest)
+	var fr io.ReadCloser
+	if v := frPool.Get(); v != nil {
+		fr = v.(io.ReadCloser)
+		fr.(flate.Resetter).Reset(br, dict)
+	} else {
+		fr = flate.NewReaderDict(br, dict)
+	}
+	defer frPool.Put(fr)
 	// Read into one pooled buffer of the bound's size plus one byte: no
 	// re-growing, and one byte too many proves the payload too large.
 	buf := bufPool.Get().(*[maxCBOR + 1]byte)[:]
 	n := 0
 	for n < len(buf) {
-		m, err := zr.Read(buf[n:])
+		m, err := fr.Read(buf[n:])
 		n += m
 		if err == io.EOF {
+			// Trailer: Adler-32 of the inflated data.
+			var sum [4]byte
+			if _, err := io.ReadFull(br, sum[:]); err != nil {
+				releaseBody(buf)
+				if err == io.EOF {
+					err = io.ErrUnexpectedEOF
+				}
+				return nil, formatErr("zlib: %v", err)
+			}
+			if binary.BigEndian.Uint32(sum[:]) != adler32.Checksum(buf[:n]) {
+				releaseBody(buf)
+				return nil, formatErr("zlib: %v", zlib.ErrChecksum)
+			}
 			break
 		}
 		if err != nil {
+			releaseBody(buf)
 			return nil, formatErr("zlib: %v", err)
 		}
 	}
@@ -228,12 +273,15 @@ func ParseQR(text string) (*License, error) {
 	if l.values, err = decodeValues(l.Type, q.Values); err != nil {
 		return nil, err
 	}
-	if l.salts, err = fieldSalts(l.master, sortedTags(l.values)); err != nil {
+	tags := sortedTags(l.values)
+	if l.salts, err = fieldSalts(l.master, tags); err != nil {
 		return nil, err
 	}
 	l.c.Digests = make(map[uint64][]byte, len(l.values)+len(q.Omitted))
-	for tag, v := range l.values {
-		l.c.Digests[tag] = fieldDigest(l.salts[tag], tag, v)
+	ds := make([]byte, 0, digestSize*len(tags))
+	for _, tag := range tags {
+		ds = appendFieldDigest(ds, l.salts[tag], tag, l.values[tag])
+		l.c.Digests[tag] = ds[len(ds)-digestSize : len(ds) : len(ds)]
 	}
 	for tag, d := range q.Omitted {
 		if _, dup := l.c.Digests[tag]; dup || l.Type.FieldByTag(tag) == nil || len(d) != digestSize {
