@@ -22,6 +22,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -56,8 +57,23 @@ func TestScripts(t *testing.T) {
 		Dir:                "testdata",
 		Cmds:               scriptCmds,
 		RequireUniqueNames: true,
+		// $INTEROP: the interop samples of other implementations
+		// (../../../shared/interop from here), when this checkout has them.
+		Setup: func(e *testscript.Env) error {
+			if abs, err := filepath.Abs(interopDir); err == nil {
+				if _, err := os.Stat(filepath.Join(abs, "README.md")); err == nil {
+					e.Setenv("INTEROP", abs)
+				}
+			}
+			return nil
+		},
+		// [interop]: $INTEROP is there.
 		// [cmd:serve]: the zhengxin command NAME exists in this build.
 		Condition: func(cond string) (bool, error) {
+			if cond == "interop" {
+				_, err := os.Stat(filepath.Join(interopDir, "README.md"))
+				return err == nil, nil
+			}
 			name, ok := strings.CutPrefix(cond, "cmd:")
 			if !ok {
 				return false, fmt.Errorf("unknown condition %q", cond)
@@ -67,6 +83,10 @@ func TestScripts(t *testing.T) {
 		},
 	})
 }
+
+// interopDir holds samples made by other implementations (see its
+// README.md); a clone outside the team's setup has none.
+const interopDir = "../../../shared/interop"
 
 var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
 	"exits":      cmdExits,
