@@ -8,7 +8,9 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -50,7 +52,7 @@ type e2eWorld struct {
 
 const e2eAgencyCode = "11350100MB0000019U" // passes GB 32100
 
-func newE2EWorld(t *testing.T) (*e2eWorld, *httptest.Server) {
+func newE2EWorld(t *testing.T, bindAtClaim bool) (*e2eWorld, *httptest.Server) {
 	t.Helper()
 	w := &e2eWorld{clock: &offsetClock{}, store: server.NewMemStore(), agency: "demo"}
 	now := time.Now().Add(-time.Hour)
@@ -95,6 +97,10 @@ func newE2EWorld(t *testing.T) (*e2eWorld, *httptest.Server) {
 			t.Fatal(err)
 		}
 	}
+	var wraps []func(http.Handler) http.Handler
+	if bindAtClaim {
+		wraps = append(wraps, w.bindAtClaim)
+	}
 	ts := startPagesServer(t, server.Deps{
 		Store:  w.store,
 		Issuer: (*e2eIssuer)(w),
@@ -102,7 +108,7 @@ func newE2EWorld(t *testing.T) (*e2eWorld, *httptest.Server) {
 		Verify: func(ctx context.Context, input []byte, hint string) *report.Report {
 			return verify.Verify(ctx, input, opts)
 		},
-	}, w.bindAtClaim)
+	}, wraps...)
 	return w, ts
 }
 
@@ -256,7 +262,7 @@ func (n *memNonces) Seen(ctx context.Context, nonce []byte, expires time.Time) (
 // shows the counter's uses.
 func TestBrowserEndToEnd(t *testing.T) {
 	b := newBrowser(t)
-	w, ts := newE2EWorld(t)
+	w, ts := newE2EWorld(t, true)
 
 	// ---- console: sign in, issue with a field error first ---------------
 	con := b.newTab("console", 1280, 900, false)
@@ -550,4 +556,56 @@ func TestBrowserEndToEnd(t *testing.T) {
 func jsString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
+}
+
+// Against a server whose claim does not bind device keys (it refuses the
+// device_key field), the wallet claims without it and shows the license's
+// static QR, saying that it is not bound to the device.
+func TestBrowserWalletUnboundFallback(t *testing.T) {
+	b := newBrowser(t)
+	_, ts := newE2EWorld(t, false)
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	call := func(method, path, csrf string, body any) map[string]any {
+		t.Helper()
+		bb, _ := json.Marshal(body)
+		req, _ := http.NewRequest(method, ts.URL+"/api/v1"+path, bytes.NewReader(bb))
+		req.Header.Set("Content-Type", "application/json")
+		if csrf != "" {
+			req.Header.Set("X-CSRF-Token", csrf)
+		}
+		res, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var out map[string]any
+		json.NewDecoder(res.Body).Decode(&out)
+		if res.StatusCode >= 300 {
+			t.Fatalf("%s %s: %d %v", method, path, res.StatusCode, out)
+		}
+		return out
+	}
+	sess := call("POST", "/session", "", map[string]string{"name": "issuer", "password": "issuer-pw"})
+	csrf, _ := sess["csrf_token"].(string)
+	lic := call("POST", "/licenses", csrf, map[string]any{"type": "marriage_certificate", "holder_name": "李四", "holder_id": "11010519491231002X",
+		"fields": map[string]string{"number": "J350100-2020-000123", "spouse_name": "王五", "spouse_id": "11010519491231002X",
+			"issuer_name": "演示市民政局", "issue_date": "2020-05-20"}})
+	id, _ := lic["id"].(string)
+	code, _ := call("POST", "/licenses/"+url.PathEscape(id)+"/claim-code", csrf, map[string]any{})["code"].(string)
+
+	wal := b.newTab("wallet-unbound", 360, 640, true)
+	wal.do("enrol and claim", chromedp.Navigate(ts.URL+"/wallet"), chromedp.WaitVisible("#enrol-btn"), chromedp.Click("#enrol-btn"),
+		chromedp.WaitVisible("#claim-open"), chromedp.Click("#claim-open"), chromedp.WaitVisible("#claim-input"),
+		chromedp.SendKeys("#claim-input", code), chromedp.Click(`#claim-form button[type="submit"]`),
+		chromedp.WaitVisible(`.wallet-list button.card`), chromedp.Click(`.wallet-list button.card`))
+	wal.waitJS("static QR", `document.getElementById("show-qr").getAttribute("data-static") === "1"`)
+	if p := wal.attr("#show-qr", "data-payload"); !strings.HasPrefix(p, "ZX1:") {
+		t.Errorf("fallback shows %.20q, want the static license QR", p)
+	}
+	if msg := wal.text("#show-error .zh"); !strings.Contains(msg, "未绑定") {
+		t.Errorf("no explanation for the static QR: %q", msg)
+	}
+	wal.screenshot("wallet-unbound-static")
+	wal.noErrors()
 }

@@ -165,7 +165,14 @@
   // licenses of several holders (a person and their company), so it keeps
   // one token per holder ID.
   function claim(code) {
-    return api("POST", "/holder/claim", { code: code, device_key: device.pubPEM }, { token: "" }).then(function (r) {
+    return api("POST", "/holder/claim", { code: code, device_key: device.pubPEM }, { token: "" }).catch(function (e) {
+      // A server that cannot bind device keys yet refuses the field; claim
+      // without it and show the static QR (see show), saying so.
+      if (e instanceof ZX.ApiError && e.status === 400 && /device_key/.test(JSON.stringify(e.problem))) {
+        return api("POST", "/holder/claim", { code: code }, { token: "" });
+      }
+      throw e;
+    }).then(function (r) {
       var l = r.license;
       if (!l) throw new Error("no license in answer");
       var hid = (l.holder_id || "").toUpperCase();
@@ -258,10 +265,21 @@
       var exp = p.expires || now + LIFETIME * 1000;
       var canvas = $("show-qr");
       ZX.drawQR(canvas, p.payload);
+      canvas.removeAttribute("data-static");
       canvas.setAttribute("data-expires", String(exp));
       canvas.setAttribute("data-license", showing.id);
       tick();
     }).catch(function (e) {
+      // A license the issuer did not bind to this device can only be shown
+      // as its static QR, which proves the license but not who shows it.
+      if (/not bound to a device key/.test(e.message) && showing.qr) {
+        var canvas = $("show-qr");
+        ZX.drawQR(canvas, showing.qr);
+        canvas.setAttribute("data-static", "1");
+        err.appendChild(t("此证照未绑定本设备，只能出示静态二维码（可被复制，窗口会提示）。", "This license is not bound to this device: only its static QR can be shown (it can be copied; the counter is told)."));
+        $("show-seconds").textContent = "—";
+        return;
+      }
       $("show-qr").removeAttribute("data-payload");
       err.appendChild(t("无法生成出示码：" + e.message, "Cannot make the QR: " + e.message));
     });
