@@ -1,9 +1,11 @@
 package datadir
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"image/png"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -89,6 +91,13 @@ func (d *Dir) MakeSeal(ctx context.Context, r SealRequest) (*seal.Seal, string, 
 		spec.Agency = r.Name
 	}
 	pic := r.Picture
+	if pic != nil {
+		// The picture becomes the PDF appearance; a seal whose picture
+		// does not decode verifies but can never stamp a document.
+		if _, err := png.Decode(bytes.NewReader(pic)); err != nil {
+			return nil, "", fmt.Errorf("the seal picture must be a PNG image: %v", err)
+		}
+	}
 	if pic == nil {
 		if pic, err = seal.RenderStamp(spec); err != nil {
 			return nil, "", err
