@@ -270,13 +270,28 @@ func derToRS(der []byte) ([]byte, error) {
 	return out, nil
 }
 
+// rsToDER converts 64-byte r||s to DER SEQUENCE{r, s}, by hand: it runs
+// on every verification, and big.Int plus cryptobyte cost a dozen
+// allocations for the same bytes (a test compares the two).
 func rsToDER(rs []byte) []byte {
-	var b cryptobyte.Builder
-	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
-		b.AddASN1BigInt(new(big.Int).SetBytes(rs[:32]))
-		b.AddASN1BigInt(new(big.Int).SetBytes(rs[32:]))
-	})
-	return b.BytesOrPanic()
+	r, s := derUint(rs[:32]), derUint(rs[32:])
+	out := make([]byte, 0, 6+len(r)+len(s))
+	out = append(out, 0x30, byte(4+len(r)+len(s)))
+	out = append(append(out, 0x02, byte(len(r))), r...)
+	return append(append(out, 0x02, byte(len(s))), s...)
+}
+
+// derUint is the content of a DER INTEGER holding the unsigned big-endian
+// b (at most 32 bytes): no leading zero bytes, one 0x00 before a high bit
+// set, and a single 0x00 for zero.
+func derUint(b []byte) []byte {
+	for len(b) > 0 && b[0] == 0 {
+		b = b[1:]
+	}
+	if len(b) == 0 || b[0]&0x80 != 0 {
+		return append([]byte{0}, b...)
+	}
+	return b
 }
 
 // verifySig checks a 64-byte r||s signature of alg over msg.

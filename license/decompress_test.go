@@ -3,10 +3,15 @@ package license
 import (
 	"bytes"
 	"compress/zlib"
+	"crypto/rand"
 	"errors"
 	"io"
+	"math/big"
 	"strings"
 	"testing"
+
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 )
 
 var (
@@ -100,4 +105,36 @@ func FuzzDecompressMatchesZlib(f *testing.F) {
 		}
 		compareDecompress(t, b)
 	})
+}
+
+// rsToDERBig is the straightforward encoding rsToDER replaced.
+func rsToDERBig(rs []byte) []byte {
+	var b cryptobyte.Builder
+	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		b.AddASN1BigInt(new(big.Int).SetBytes(rs[:32]))
+		b.AddASN1BigInt(new(big.Int).SetBytes(rs[32:]))
+	})
+	return b.BytesOrPanic()
+}
+
+func TestRSToDERMatchesCryptobyte(t *testing.T) {
+	cases := [][]byte{make([]byte, 64), bytes.Repeat([]byte{0xff}, 64), bytes.Repeat([]byte{0x7f}, 64)}
+	for i := 0; i < 64; i++ {
+		// One non-zero byte at every position, high bit set and not.
+		for _, v := range []byte{0x01, 0x80} {
+			b := make([]byte, 64)
+			b[i] = v
+			cases = append(cases, b)
+		}
+	}
+	for i := 0; i < 200; i++ {
+		b := make([]byte, 64)
+		rand.Read(b)
+		cases = append(cases, b)
+	}
+	for _, rs := range cases {
+		if got, want := rsToDER(rs), rsToDERBig(rs); !bytes.Equal(got, want) {
+			t.Fatalf("%x: rsToDER %x, cryptobyte %x", rs, got, want)
+		}
+	}
 }

@@ -97,7 +97,7 @@ func (v FieldValue) Text() string { return v.Field.Format(v.Value) }
 
 // Fields returns the known fields (core dates included) in type order.
 func (l *License) Fields() []FieldValue {
-	var out []FieldValue
+	out := make([]FieldValue, 0, len(l.Type.Fields))
 	for _, f := range l.Type.Fields {
 		switch f.Key {
 		case "issue_date":
@@ -603,12 +603,18 @@ func (l *License) Subject() map[string]any {
 	fvs := l.Fields()
 	fields := make(map[string]any, len(fvs))
 	for _, fv := range fvs {
-		fields[fv.Field.Key] = map[string]any{
-			"label":    fv.Field.ZH,
-			"label_en": fv.Field.EN,
-			"value":    fv.Text(),
-			"display":  fv.Field.Display(fv.Value),
+		m := make(map[string]any, 4)
+		m["label"], m["label_en"] = fv.Field.ZH, fv.Field.EN
+		// Text and code fields display as their value (Field.Display):
+		// box the string once.
+		tv := any(fv.Text())
+		m["value"] = tv
+		if fv.Field.Kind == KindText || fv.Field.Kind == KindCode {
+			m["display"] = tv
+		} else {
+			m["display"] = fv.Field.Display(fv.Value)
 		}
+		fields[fv.Field.Key] = m
 	}
 	s := map[string]any{
 		"id":           l.ID(),

@@ -5,6 +5,7 @@ import (
 	"encoding/asn1"
 	"encoding/hex"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/emmansun/gmsm/smx509"
@@ -45,12 +46,18 @@ const (
 	CheckReplay      = "replay"
 )
 
+// licenseChecks is the number of checks a verified license gets (format
+// through license-status).
+const licenseChecks = 8
+
 // VerifyLicenseQR verifies a static license QR payload ("ZX1:...") and
 // returns its report. A static QR proves what the license says, not who
 // shows it.
 func VerifyLicenseQR(ctx context.Context, payload string, opts Options) *report.Report {
 	r := &report.Report{Kind: report.KindLicenseQR, CheckedAt: opts.now().UTC()}
-	var sig report.Signature
+	// Room for every check verifyLicense adds: one allocation, not a
+	// growing slice.
+	sig := report.Signature{Checks: make([]report.Check, 0, licenseChecks)}
 	l, err := license.ParseQR(payload)
 	sig.Add(CheckFormat, err, "")
 	if err == nil {
@@ -100,7 +107,7 @@ func verifyLicense(ctx context.Context, r *report.Report, sig *report.Signature,
 		sig.Add(CheckAlgorithm, report.Errorf(report.UnsupportedAlgorithm, "COSE algorithm %d is not SM2-with-SM3 (%d)", l.Alg, license.AlgSM2SM3), "")
 		return false
 	}
-	sig.Add(CheckAlgorithm, nil, fmt.Sprintf("COSE alg %d", l.Alg))
+	sig.Add(CheckAlgorithm, nil, "COSE alg "+strconv.FormatInt(l.Alg, 10))
 	if opts.Trust == nil {
 		sig.Add(CheckSignerCert, report.Errorf(report.NoCertificateChainFound, "no trust list or certificates configured"), "")
 		return false
@@ -128,6 +135,9 @@ func verifyLicense(ctx context.Context, r *report.Report, sig *report.Signature,
 		err = &report.Error{Reason: report.ChainConstraintsFailure, Err: err}
 	}
 	sig.Add(CheckChain, err, "")
+	if len(chain) > 0 {
+		sig.Chain = make([]string, 0, len(chain))
+	}
 	for _, c := range chain {
 		sig.Chain = append(sig.Chain, certName(c))
 	}
