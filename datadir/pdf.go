@@ -10,6 +10,7 @@ import (
 	"github.com/zhengxin/zhengxin/license/qrpng"
 	"github.com/zhengxin/zhengxin/pdf"
 	"github.com/zhengxin/zhengxin/seal"
+	"github.com/zhengxin/zhengxin/store"
 )
 
 // PDFSignRequest is a PDF to seal.
@@ -80,6 +81,11 @@ func (d *Dir) LicensePDF(ctx context.Context, id string) ([]byte, error) {
 	rec, l, err := d.LoadLicense(ctx, id)
 	if err != nil {
 		return nil, err
+	}
+	if rec.Status != store.StatusValid {
+		// A sealed PDF verifies on its seal alone, without a status
+		// lookup: it must not be made for a license that is not valid.
+		return nil, fmt.Errorf("license %s is %s: a sealed PDF is made only of a valid license", id, rec.Status)
 	}
 	a, err := d.Agency(rec.AgencyID)
 	if err != nil {
