@@ -98,7 +98,7 @@ func draft(args []js.Value) (map[string]any, error) {
 	if len(args) != 5 || args[0].Type() != js.TypeString || len(args[0].String()) > 4096 {
 		return nil, errors.New("wallet: draft(publicPEM, license, fields, purpose, nowMillis)")
 	}
-	pub, err := license.ParseHolderPublicKey([]byte(args[0].String()))
+	pub, err := parsePublicPEM([]byte(args[0].String()))
 	if err != nil {
 		return nil, err
 	}
@@ -149,7 +149,7 @@ func thumbprint(args []js.Value) (map[string]any, error) {
 	if len(args) != 1 || args[0].Type() != js.TypeString || len(args[0].String()) > 4096 {
 		return nil, errors.New("wallet: thumbprint(publicPEM)")
 	}
-	pub, err := license.ParseHolderPublicKey([]byte(args[0].String()))
+	pub, err := parsePublicPEM([]byte(args[0].String()))
 	if err != nil {
 		return nil, err
 	}
