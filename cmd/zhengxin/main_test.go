@@ -362,3 +362,13 @@ func citizenID(d string) string {
 	}
 	return d + string("10X98765432"[sum%11])
 }
+
+// TestCitizenID checks the CSV generator's check digits against the
+// example number printed in GB 11643-1999 and a sample of its appendix.
+func TestCitizenID(t *testing.T) {
+	for _, want := range []string{"11010519491231002X", "440524188001010014"} {
+		if got := citizenID(want[:17]); got != want {
+			t.Errorf("citizenID(%s) = %s, want %s", want[:17], got, want)
+		}
+	}
+}
