@@ -114,6 +114,19 @@ type LicenseStore interface {
 	RedeemClaim(ctx context.Context, codeHash []byte, at time.Time) (*Claim, error)
 }
 
+// BatchLicenseStore is implemented by stores that write many licenses in
+// one transaction (store.IssueLicenses). When the Store has it, concurrent
+// POST /licenses requests are grouped into one transaction each time the
+// previous one commits (group commit): one request alone is written as
+// before; under load, throughput grows with the batch instead of being
+// bounded by one serialized transaction per license.
+type BatchLicenseStore interface {
+	// CreateLicenses stores ls (idemKeys[i] for ls[i], "" for none) and
+	// appends audit once, in one transaction; created[i] is false when
+	// the key was used before, and stored[i] is then the earlier license.
+	CreateLicenses(ctx context.Context, ls []*License, idemKeys []string, audit *AuditEntry) (stored []*License, created []bool, err error)
+}
+
 // AuditStore is the append-only, hash-chained audit log.
 type AuditStore interface {
 	AppendAudit(ctx context.Context, e *AuditEntry) error

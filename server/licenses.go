@@ -79,7 +79,13 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	audit := s.auditEntry(r, "license.issue", l.ID, map[string]string{"agency": l.Agency, "type": l.Type, "holder": MaskID(l.HolderID)})
-	stored, created, err := s.store.CreateLicense(r.Context(), l, idem, audit)
+	var stored *License
+	var created bool
+	if s.batcher != nil {
+		stored, created, err = s.batcher.create(l, idem, audit)
+	} else {
+		stored, created, err = s.store.CreateLicense(r.Context(), l, idem, audit)
+	}
 	if errors.Is(err, ErrConflict) {
 		writeProblem(w, r, probConflict, "证照标识已存在。", "A license with this identifier already exists.")
 		return

@@ -74,6 +74,41 @@ func (m *MemStore) CreateLicense(ctx context.Context, l *License, idemKey string
 	return clone(c), true, nil
 }
 
+// CreateLicenses implements BatchLicenseStore: all or nothing under one lock.
+func (m *MemStore) CreateLicenses(ctx context.Context, ls []*License, keys []string, audit *AuditEntry) ([]*License, []bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	seen := map[string]bool{}
+	for _, l := range ls {
+		if _, ok := m.licenses[l.ID]; ok || seen[l.ID] {
+			return nil, nil, fmt.Errorf("memstore: license %s: %w", l.ID, ErrConflict)
+		}
+		seen[l.ID] = true
+	}
+	stored, created := make([]*License, len(ls)), make([]bool, len(ls))
+	for i, l := range ls {
+		key := l.Agency + "\x00" + keys[i]
+		if keys[i] != "" {
+			if id, ok := m.idem[key]; ok {
+				stored[i] = clone(m.licenses[id])
+				continue
+			}
+		}
+		c := clone(l)
+		m.licenses[c.ID] = c
+		j, _ := slices.BinarySearchFunc(m.order, c, cmpLicense)
+		m.order = slices.Insert(m.order, j, c)
+		if keys[i] != "" {
+			m.idem[key] = c.ID
+		}
+		stored[i], created[i] = clone(c), true
+	}
+	if audit != nil {
+		m.appendAudit(audit)
+	}
+	return stored, created, nil
+}
+
 func cmpLicense(a, b *License) int {
 	if c := a.IssuedAt.Compare(b.IssuedAt); c != 0 {
 		return c

@@ -24,6 +24,7 @@ type Server struct {
 	limit      *limiter
 	metrics    *metrics
 	router     chi.Router
+	batcher    *issueBatcher // nil when the Store cannot write batches
 }
 
 // New checks deps, applies config defaults and builds the router.
@@ -65,6 +66,9 @@ func New(deps Deps, cfg Config) (*Server, error) {
 		return nil, errors.New("server: Deps.SessionKey is shorter than 32 bytes: use 32 random bytes")
 	}
 	s.limit = newLimiter(cfg.VerifyRate, cfg.VerifyBurst, s.now)
+	if bs, ok := deps.Store.(BatchLicenseStore); ok {
+		s.batcher = &issueBatcher{s: s, bs: bs, max: maxIssueBatch}
+	}
 	s.metrics = newMetrics()
 	s.router = s.routes()
 	return s, nil

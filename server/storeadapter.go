@@ -119,17 +119,60 @@ func (a *storeAdapter) CreateLicense(ctx context.Context, l *License, idemKey st
 	if err != nil {
 		return nil, false, err
 	}
-	var se store.AuditEntry
-	if audit != nil {
-		if se, err = toStoreAudit(audit); err != nil {
-			return nil, false, err
-		}
+	if audit == nil { // store/ audits every issuance in the same transaction
+		audit = &AuditEntry{At: l.IssuedAt, Actor: "system", Action: "license.issue", Object: l.ID}
+	}
+	se, err := toStoreAudit(audit)
+	if err != nil {
+		return nil, false, err
 	}
 	stored, existed, err := a.st.IssueLicense(ctx, rec, se)
 	if err != nil {
 		return nil, false, mapErr(err)
 	}
 	return a.toLicense(&stored), !existed, nil
+}
+
+// CreateLicenses implements BatchLicenseStore with store.IssueLicenses.
+func (a *storeAdapter) CreateLicenses(ctx context.Context, ls []*License, keys []string, audit *AuditEntry) ([]*License, []bool, error) {
+	recs := make([]store.LicenseRecord, len(ls))
+	for i, l := range ls {
+		r, err := fromLicense(l, keys[i])
+		if err != nil {
+			return nil, nil, err
+		}
+		recs[i] = r
+	}
+	var sa *store.AuditEntry
+	if audit != nil {
+		e, err := toStoreAudit(audit)
+		if err != nil {
+			return nil, nil, err
+		}
+		sa = &e
+	}
+	res, err := a.st.IssueLicenses(ctx, recs, sa)
+	if err != nil {
+		return nil, nil, mapErr(err)
+	}
+	stored, created := make([]*License, len(ls)), make([]bool, len(ls))
+	for i, r := range res {
+		if r.Existed {
+			l, err := a.GetLicense(ctx, r.ID)
+			if err != nil {
+				return nil, nil, err
+			}
+			stored[i] = l
+			continue
+		}
+		c := *ls[i]
+		c.StatusIndex = uint64(r.StatusIndex)
+		if c.StatusList == "" {
+			c.StatusList = c.Agency // store/'s default list is the agency's
+		}
+		stored[i], created[i] = &c, true
+	}
+	return stored, created, nil
 }
 
 func (a *storeAdapter) GetLicense(ctx context.Context, id string) (*License, error) {
