@@ -30,6 +30,7 @@ package datadir
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -251,13 +252,40 @@ func (d *Dir) AgencyCert(code, role string) (*smx509.Certificate, error) {
 	return d.cert(agencyFile(a.CreditCode, role, "pem"))
 }
 
-// AgencyKey returns one of an agency's private keys by role.
+// AgencyKey returns one of an agency's private keys by role. It refuses
+// the key of a revoked or expired certificate: what it signed would be
+// invalid from the start.
 func (d *Dir) AgencyKey(code, role string) (*sm2.PrivateKey, error) {
 	a, err := d.Agency(code)
 	if err != nil {
 		return nil, err
 	}
+	if err := d.checkUsable(a.CreditCode, role); err != nil {
+		return nil, err
+	}
 	return d.key(agencyFile(a.CreditCode, role, "key"))
+}
+
+func (d *Dir) checkUsable(code, role string) error {
+	c, err := d.cert(agencyFile(code, role, "pem"))
+	if err != nil {
+		return err
+	}
+	fix := fmt.Sprintf("issue a new one with \"zhengxin ca cert issue --role %s --agency %s\"", role, code)
+	if now := d.Now(); now.After(c.NotAfter) {
+		return fmt.Errorf("the %s certificate of agency %s expired on %s: %s", role, code, c.NotAfter.UTC().Format(time.RFC3339), fix)
+	}
+	rec, err := d.Store.GetCertificate(context.Background(), hex.EncodeToString(c.SerialNumber.Bytes()))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if !rec.RevokedAt.IsZero() {
+		return fmt.Errorf("the %s certificate of agency %s was revoked on %s (%s): %s", role, code, rec.RevokedAt.UTC().Format(time.RFC3339), rec.RevocationReason, fix)
+	}
+	return nil
 }
 
 // Chain returns the license-signer certificate of the agency, its agency
