@@ -131,9 +131,14 @@ func (d *Dir) AddAgency(ctx context.Context, a AgencyConfig) (AgencyConfig, erro
 	return a, err
 }
 
+// serialHex is how the store, "ca cert list", the audit log and archived
+// file names spell a certificate serial: the hex of its bytes, so a serial
+// whose first byte is below 0x10 keeps its leading zero everywhere.
+func serialHex(c *smx509.Certificate) string { return hex.EncodeToString(c.SerialNumber.Bytes()) }
+
 func (d *Dir) putCert(ctx context.Context, c *smx509.Certificate, agency string, role store.CertRole) error {
 	err := d.Store.PutCertificate(ctx, store.Certificate{
-		Serial: hex.EncodeToString(c.SerialNumber.Bytes()), AgencyID: agency, Role: role,
+		Serial: serialHex(c), AgencyID: agency, Role: role,
 		Subject: c.Subject.CommonName, NotBefore: c.NotBefore, NotAfter: c.NotAfter,
 		DER: c.Raw, KID: certs.KID(c),
 	})

@@ -30,7 +30,6 @@ package datadir
 
 import (
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -275,7 +274,7 @@ func (d *Dir) checkUsable(code, role string) error {
 	if now := d.Now(); now.After(c.NotAfter) {
 		return fmt.Errorf("the %s certificate of agency %s expired on %s: %s", role, code, c.NotAfter.UTC().Format(time.RFC3339), fix)
 	}
-	rec, err := d.Store.GetCertificate(context.Background(), hex.EncodeToString(c.SerialNumber.Bytes()))
+	rec, err := d.Store.GetCertificate(context.Background(), serialHex(c))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
 	}

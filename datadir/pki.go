@@ -132,7 +132,7 @@ func (d *Dir) IssueCert(ctx context.Context, agency, role, commonName string, va
 	// Archive the current pair, then write the new one.
 	arch := filepath.Join(d.Path, "agencies", a.CreditCode, "archive")
 	if old, err := d.AgencyCert(a.CreditCode, role); err == nil {
-		serial := fmt.Sprintf("%x", old.SerialNumber)
+		serial := serialHex(old)
 		if err := os.MkdirAll(arch, 0o700); err != nil {
 			return nil, err
 		}
@@ -150,7 +150,7 @@ func (d *Dir) IssueCert(ctx context.Context, agency, role, commonName string, va
 		return nil, err
 	}
 	d.resetCaches()
-	_, err = d.Store.AppendAudit(ctx, store.AuditEntry{At: d.Now().UTC(), Actor: "cli", Action: "cert.issue", Object: fmt.Sprintf("%x", c.SerialNumber),
+	_, err = d.Store.AppendAudit(ctx, store.AuditEntry{At: d.Now().UTC(), Actor: "cli", Action: "cert.issue", Object: serialHex(c),
 		Detail: mustJSON(map[string]string{"agency": a.CreditCode, "role": role, "subject": commonName})})
 	return c, err
 }
