@@ -153,7 +153,14 @@ type header struct {
 }
 
 func parseProtected(b []byte) (header, error) {
-	var h header
+	h, ok := fastProtected(b)
+	if ok {
+		if len(h.KID) > 16 {
+			return h, formatErr("kid longer than 16 bytes")
+		}
+		return h, nil
+	}
+	h = header{}
 	if err := decMode.Unmarshal(b, &h); err != nil {
 		return h, formatErr("malformed protected header: %v", err)
 	}

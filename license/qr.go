@@ -244,12 +244,14 @@ func ParseQR(text string) (*License, error) {
 	}
 	defer releaseBody(body)
 	var q staticQR
-	if err := envDecMode.Unmarshal(body, &q); err != nil {
-		return nil, formatErr("malformed license QR: %v", err)
-	}
-	cs, err := parseCOSESign1(q.COSE)
-	if err != nil {
-		return nil, err
+	cs := new(coseSign1)
+	if !fastStaticQR(body, &q, cs) {
+		if err := envDecMode.Unmarshal(body, &q); err != nil {
+			return nil, formatErr("malformed license QR: %v", err)
+		}
+		if cs, err = parseCOSESign1(q.COSE); err != nil {
+			return nil, err
+		}
 	}
 	if cs.Payload != nil {
 		return nil, formatErr("license QR carries a COSE payload; it must be detached")
