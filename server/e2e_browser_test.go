@@ -3,9 +3,7 @@ package server_test
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -14,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -25,6 +22,7 @@ import (
 	"github.com/zhengxin/zhengxin/certs"
 	"github.com/zhengxin/zhengxin/license"
 	"github.com/zhengxin/zhengxin/server"
+	"github.com/zhengxin/zhengxin/store"
 	"github.com/zhengxin/zhengxin/verify"
 	"github.com/zhengxin/zhengxin/verify/report"
 )
@@ -43,18 +41,22 @@ func (c *offsetClock) Reset()                  { c.off.Store(0) }
 // verifier (package verify), and the server with the pages.
 type e2eWorld struct {
 	clock  *offsetClock
-	store  *server.MemStore
+	store  server.Store // the real store: SQLite in t.TempDir(), through server.FromStore
 	signer *license.Signer
 	agency string
-	mu     sync.Mutex
-	next   uint64
 }
 
 const e2eAgencyCode = "11350100MB0000019U" // passes GB 32100
 
 func newE2EWorld(t *testing.T, bindAtClaim bool) (*e2eWorld, *httptest.Server) {
 	t.Helper()
-	w := &e2eWorld{clock: &offsetClock{}, store: server.NewMemStore(), agency: "demo"}
+	w := &e2eWorld{clock: &offsetClock{}, agency: "demo"}
+	db, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "zhengxin.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	w.store = server.FromStore(db, server.LicenseQRText)
 	now := time.Now().Add(-time.Hour)
 	year := 365 * 24 * time.Hour
 	rootKey, _ := certs.GenerateKey()
@@ -82,7 +84,8 @@ func newE2EWorld(t *testing.T, bindAtClaim bool) (*e2eWorld, *httptest.Server) {
 	pool.AddIntermediate(ca)
 	pool.AddCertificate(sCert)
 	pool.SetClock(w.clock.Now)
-	opts := verify.Options{Trust: pool, Status: memStatus{w}, Nonces: &memNonces{seen: map[string]time.Time{}}, Now: w.clock.Now}
+	opts := verify.Options{Trust: pool, Status: server.StoreStatus{Store: w.store, Now: w.clock.Now},
+		Nonces: store.Nonces{Store: db, Now: w.clock.Now}, Now: w.clock.Now}
 
 	ctx := context.Background()
 	if err := w.store.CreateAgency(ctx, &server.Agency{Code: w.agency, Name: "演示市市场监督管理局", CreditCode: e2eAgencyCode}); err != nil {
@@ -103,7 +106,7 @@ func newE2EWorld(t *testing.T, bindAtClaim bool) (*e2eWorld, *httptest.Server) {
 	}
 	ts := startPagesServer(t, server.Deps{
 		Store:  w.store,
-		Issuer: (*e2eIssuer)(w),
+		Issuer: &server.LicenseIssuer{Signer: func(string) (*license.Signer, error) { return w.signer, nil }},
 		Now:    w.clock.Now,
 		Verify: func(ctx context.Context, input []byte, hint string) *report.Report {
 			return verify.Verify(ctx, input, opts)
@@ -112,35 +115,9 @@ func newE2EWorld(t *testing.T, bindAtClaim bool) (*e2eWorld, *httptest.Server) {
 	return w, ts
 }
 
-// e2eIssuer adapts license.Signer to server.Issuer.
+// e2eIssuer turns a re-signed license into the server's License (for the
+// claim-binding shim below).
 type e2eIssuer e2eWorld
-
-func (w *e2eIssuer) Issue(ctx context.Context, agency string, req *server.IssueRequest) (*server.License, error) {
-	fields := map[string]string{}
-	for k, v := range req.Fields {
-		fields[k] = v
-	}
-	fields["holder_name"], fields["holder_id"] = req.HolderName, req.HolderID
-	if req.ValidFrom != "" {
-		fields["valid_from"] = req.ValidFrom
-	}
-	if req.ValidUntil != "" {
-		fields["valid_to"] = req.ValidUntil
-	}
-	w.mu.Lock()
-	w.next++
-	idx := w.next
-	w.mu.Unlock()
-	l, err := w.signer.Issue(license.Request{Type: req.Type, Fields: fields, StatusList: "e2e", StatusIndex: idx})
-	var ce *license.CodeError
-	if errors.As(err, &ce) {
-		return nil, &server.ValidationError{Fields: []server.FieldError{{Field: "holder_id", ZH: ce.ZH, EN: ce.EN}}}
-	}
-	if err != nil {
-		return nil, &server.ValidationError{Fields: []server.FieldError{{Field: "", ZH: err.Error(), EN: err.Error()}}}
-	}
-	return w.toServer(l, agency)
-}
 
 func (w *e2eIssuer) toServer(l *license.License, agency string) (*server.License, error) {
 	qr, err := l.QRText()
@@ -156,12 +133,6 @@ func (w *e2eIssuer) toServer(l *license.License, agency string) (*server.License
 		Status: "valid", IssuedAt: w.clock.Now().UTC(), ValidFrom: l.ValidFrom.Time(), Fields: fields, QR: qr, Signed: l.Marshal(),
 		StatusList: l.StatusList, StatusIndex: l.StatusIndex}, nil
 }
-
-func (w *e2eIssuer) PDF(ctx context.Context, l *server.License) ([]byte, error) {
-	return nil, errors.New("e2e: no PDF rendering in this test")
-}
-
-func (w *e2eIssuer) Types() any { return license.Types() }
 
 // bindAtClaim stands in for the device-key binding that POST
 // /api/v1/holder/claim does not do yet: it passes {code} on to the real
@@ -226,30 +197,6 @@ func (w *e2eWorld) bindAtClaim(next http.Handler) http.Handler {
 		rw.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(rw).Encode(out)
 	})
-}
-
-type memStatus struct{ w *e2eWorld }
-
-func (s memStatus) LicenseStatus(ctx context.Context, id, listID string, index uint64) (string, time.Time, error) {
-	l, err := s.w.store.GetLicense(ctx, id)
-	if err != nil {
-		return "", time.Time{}, report.Errorf(report.StatusUnavailable, "e2e: %v", err)
-	}
-	return l.Status, s.w.clock.Now(), nil
-}
-
-type memNonces struct {
-	mu   sync.Mutex
-	seen map[string]time.Time
-}
-
-func (n *memNonces) Seen(ctx context.Context, nonce []byte, expires time.Time) (bool, error) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	k := base64.StdEncoding.EncodeToString(nonce)
-	_, ok := n.seen[k]
-	n.seen[k] = expires
-	return ok, nil
 }
 
 // The whole journey in three browsers: the issuer issues in the console
