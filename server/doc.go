@@ -8,12 +8,15 @@
 //
 // The server owns no keys and no SQL. Everything comes in through [Deps]:
 //
+//	st, _ := store.Open(ctx, dsn, dir)                    // SQLite or PostgreSQL
+//	api := server.FromStore(st, server.LicenseQRText)
 //	srv, err := server.New(server.Deps{
-//		Store:     server.FromStore(st, qrText), // store.Open(...) for SQLite or PostgreSQL
-//		Verify:    verifyFunc,                   // wraps verify.VerifyLicenseQR / VerifyPDF / ...
-//		Issuer:    issuer,                       // license.Signer + pdf.RenderLicense
-//		Published: published,                    // signed trust list, status lists
-//		Seals:     seals, PDFSigner: pdfSigner,
+//		Store:  api,
+//		Verify: server.VerifierFor(verify.Options{Trust: pool, Status: server.StoreStatus{Store: api},
+//			Nonces: store.Nonces{Store: st}}),
+//		Issuer: &server.LicenseIssuer{Signer: signerOf, Reserve: server.ReserveFrom(st), Render: renderPDF},
+//		Published: &server.Publisher{Store: st, Signer: signerOf, TrustListFile: readTrustList},
+//		Seals:     seals, PDFSigner: pdfSigner, // lead's adapters over seal/ and pdf/
 //		Pages:     server.PagesHandler(server.PagesConfig{}),
 //		SessionKey: key32,                       // shared by all replicas
 //	}, server.Config{Addr: "127.0.0.1:8080"})
