@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/term"
+
 	"github.com/zhengxin/zhengxin/certs"
 	"github.com/zhengxin/zhengxin/license"
 	"github.com/zhengxin/zhengxin/verify"
@@ -24,7 +26,9 @@ Verify what a citizen or another authority presents: a license QR payload,
 a holder's presentation QR, a picture of either, a signed PDF, or a
 GB/T 38540 seal file. The kind is detected. 核验证照二维码、出示码、图片、PDF 或印章。
 
-INPUT is a file, "-" for standard input, or --qr TEXT for a payload.
+INPUT is a file, "-" for standard input, or --qr TEXT for a payload;
+without one, standard input is read when it is not a terminal (a scan
+gun or a pipe).
 
 Trust:
   --dir D        online: trust anchors from the data directory, license
@@ -89,7 +93,18 @@ func cmdVerify(args []string, c *cli) error {
 			return fail(err)
 		}
 	case *qr == "" && len(pos) == 0:
-		return fail(usageError("verify", "nothing to verify: give a file, \"-\" for stdin, or --qr TEXT"))
+		// A scan gun or a pipe feeds stdin (CONTRACT: "--qr TEXT or
+		// stdin"); at a terminal, say what to give instead of waiting.
+		nothing := usageError("verify", "nothing to verify: give a file, \"-\" for stdin, or --qr TEXT")
+		if f, ok := c.stdin.(*os.File); !ok || term.IsTerminal(int(f.Fd())) {
+			return fail(nothing)
+		}
+		if input, err = io.ReadAll(io.LimitReader(c.stdin, verify.MaxInput+1)); err != nil {
+			return fail(err)
+		}
+		if len(strings.TrimSpace(string(input))) == 0 {
+			return fail(nothing)
+		}
 	default:
 		return fail(usageError("verify", "give one input: a file, \"-\", or --qr TEXT"))
 	}
