@@ -46,6 +46,13 @@ func TestSecurityHeaders(t *testing.T) {
 	if res := e.do(rNone, "PUT", "/api/v1/verify", nil); res.Code != 405 || problemCode(t, res) != "method_not_allowed" {
 		t.Fatalf("wrong method: %d", res.Code)
 	}
+	if res := e.do(rNone, "HEAD", "/api/v1/trust-list", nil); res.Code != 200 || res.Header().Get("ETag") == "" {
+		t.Fatalf("HEAD trust list: %d", res.Code)
+	}
+	bare := newEnv(t) // no pages: other paths are problems too
+	if res := bare.do(rNone, "GET", "/console", nil); res.Code != 404 || problemCode(t, res) != "not_found" {
+		t.Fatalf("no pages: %d", res.Code)
+	}
 }
 
 func TestPasswordHashReferenceVector(t *testing.T) {

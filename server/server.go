@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 )
 
 // Server is the HTTP service. Make one with New, then either use Handler
@@ -124,7 +125,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 
 func (s *Server) routes() chi.Router {
 	r := chi.NewRouter()
-	r.Use(s.observe, s.securityHeaders)
+	// GetHead answers HEAD like GET (curl -I on the trust list, CDN probes).
+	r.Use(s.observe, s.securityHeaders, middleware.GetHead)
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) { writeProblem(w, r, probNotFound, "", "") })
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) { writeProblem(w, r, probMethod, "", "") })
 
 	r.Get("/healthz", s.healthz)
 	r.Get("/readyz", s.readyz)
