@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -27,6 +28,9 @@ func (c *cli) issueCSV(ctx context.Context, d *datadir.Dir, file, rejectsFile, t
 	}
 	if rejectsFile == "" {
 		rejectsFile = strings.TrimSuffix(file, ".csv") + ".rejects.csv"
+	}
+	if filepath.Clean(rejectsFile) == filepath.Clean(file) {
+		return usageError("license", "--rejects must differ from --csv: the input would be overwritten")
 	}
 	rej, err := os.Create(rejectsFile)
 	if err != nil {
@@ -62,6 +66,11 @@ func (c *cli) issueCSV(ctx context.Context, d *datadir.Dir, file, rejectsFile, t
 	if tty {
 		fmt.Fprintln(c.stderr)
 	}
+	if st.Rejected == 0 {
+		// No rejects file is better than an empty one, after an error too.
+		rej.Close()
+		os.Remove(rejectsFile)
+	}
 	summary := fmt.Sprintf("rows %d, issued %d, already issued %d, rejected %d, %.1fs", st.Rows, st.Issued, st.Existed, st.Rejected, st.Elapsed.Seconds())
 	if err != nil {
 		if ctx.Err() != nil {
@@ -72,9 +81,6 @@ func (c *cli) issueCSV(ctx context.Context, d *datadir.Dir, file, rejectsFile, t
 	fmt.Fprintf(c.stdout, "导入完成 Import done: %s\n", summary)
 	if st.Rejected > 0 {
 		fmt.Fprintf(c.stdout, "被拒绝的行及原因 Rejected rows and reasons: %s\n", rejectsFile)
-	} else {
-		rej.Close()
-		os.Remove(rejectsFile)
 	}
 	return nil
 }
