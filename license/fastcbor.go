@@ -2,7 +2,6 @@ package license
 
 import (
 	"bytes"
-	"unicode/utf8"
 
 	"github.com/fxamacker/cbor/v2"
 )
@@ -12,8 +11,8 @@ import (
 // QR together; the payloads a verifier sees are almost always exactly the
 // deterministic encoding this package writes. The functions here recognise
 // only that: definite lengths, shortest heads, map keys in increasing
-// order, no tags but the COSE_Sign1 tag, valid UTF-8, sizes within the
-// decoders' limits. For such input they return what the general decoder
+// order, no tags but the COSE_Sign1 tag, sizes within the decoders'
+// limits. For such input they return what the general decoder
 // returns; for anything else they report ok=false and the caller uses the
 // general decoder, so every other input gets exactly the old result,
 // errors included. Tests compare the two on mutated payloads.
@@ -41,7 +40,7 @@ func readBstr(b []byte) ([]byte, int, bool) {
 
 // skipCanonical returns the length of the data item at the start of b if
 // it is a kind the fast path knows in canonical form (integers, byte
-// strings, valid UTF-8 text, arrays and maps of at most 64 entries nested
+// strings, text, arrays and maps of at most 64 entries nested
 // at most depth levels, false/true/null).
 func skipCanonical(b []byte, depth int) (int, bool) {
 	if len(b) == 0 || depth <= 0 {
@@ -55,14 +54,12 @@ func skipCanonical(b []byte, depth int) (int, bool) {
 	case 0, 1:
 		return n, true
 	case 2, 3:
+		// No UTF-8 check: fxamacker/cbor does not check text inside a
+		// RawMessage either; decodeValue and the claims decoder do.
 		if arg > uint64(len(b)-n) {
 			return 0, false
 		}
-		end := n + int(arg)
-		if major == 3 && !utf8.Valid(b[n:end]) {
-			return 0, false
-		}
-		return end, true
+		return n + int(arg), true
 	case 4, 5:
 		if arg > 64 {
 			return 0, false
@@ -90,9 +87,10 @@ func skipCanonical(b []byte, depth int) (int, bool) {
 
 // fastStaticQR decodes a canonical static QR body into q and its
 // COSE_Sign1 (detached payload, 64-byte signature) into cs. Byte strings
-// kept by the license are copied: body is a pooled buffer. Values stay
-// slices of body (decodeValues copies what it keeps).
-func fastStaticQR(body []byte, q *staticQR, cs *coseSign1) bool {
+// kept by the license are copied: body is a pooled buffer. The {tag:
+// value} entries go to *vals, in order, as slices of body (decodeValueList
+// copies what it keeps); q.Values stays nil.
+func fastStaticQR(body []byte, q *staticQR, cs *coseSign1, vals *[]tagValue) bool {
 	b := body
 	if len(b) < 3 || b[0] != 0x85 || b[1] != coseSign1Tag || b[2] != 0x84 {
 		return false
@@ -129,7 +127,7 @@ func fastStaticQR(body []byte, q *staticQR, cs *coseSign1) bool {
 		return false
 	}
 	off += hl
-	values := make(map[uint64]cbor.RawMessage, n)
+	values := make([]tagValue, 0, n)
 	var last uint64
 	for i := uint64(0); i < n; i++ {
 		kmaj, tag, kl, ok := headOf(b[off:])
@@ -141,7 +139,7 @@ func fastStaticQR(body []byte, q *staticQR, cs *coseSign1) bool {
 		if !ok {
 			return false
 		}
-		values[tag] = b[off : off+vl]
+		values = append(values, tagValue{tag, b[off : off+vl]})
 		off += vl
 		last = tag
 	}
@@ -172,7 +170,8 @@ func fastStaticQR(body []byte, q *staticQR, cs *coseSign1) bool {
 	if off != len(b) {
 		return false
 	}
-	*q = staticQR{COSE: b[1:coseEnd], Claims: claims, Master: bytes.Clone(master), Values: values, Omitted: omitted}
+	*q = staticQR{COSE: b[1:coseEnd], Claims: claims, Master: bytes.Clone(master), Omitted: omitted}
+	*vals = values
 	*cs = coseSign1{Protected: bytes.Clone(prot), Unprotected: cbor.RawMessage{0xa0}, Signature: bytes.Clone(sig)}
 	return true
 }

@@ -427,20 +427,48 @@ func appendValues(b []byte, vals map[uint64]any) []byte {
 func decodeValues(t *Type, raw map[uint64]cbor.RawMessage) (map[uint64]any, error) {
 	out := make(map[uint64]any, len(raw))
 	for tag, r := range raw {
-		f := t.FieldByTag(tag)
-		if f == nil {
-			return nil, formatErr("field tag %d is not defined for %s", tag, t.Key)
-		}
-		v, ok := decodeValue(r, f.Kind == KindText)
-		if !ok {
-			return nil, formatErr("field %s: malformed value", f.Key)
-		}
-		if err := f.checkWire(v); err != nil {
-			return nil, report.Errorf(report.FormatFailure, "%v", err)
+		v, err := decodeField(t, tag, r)
+		if err != nil {
+			return nil, err
 		}
 		out[tag] = v
 	}
 	return out, nil
+}
+
+// tagValue is one {tag: value} entry, value undecoded.
+type tagValue struct {
+	tag uint64
+	raw []byte
+}
+
+// decodeValueList is decodeValues for entries already split (in order,
+// tags unique) by the fast path.
+func decodeValueList(t *Type, raw []tagValue) (map[uint64]any, error) {
+	out := make(map[uint64]any, len(raw))
+	for _, e := range raw {
+		v, err := decodeField(t, e.tag, e.raw)
+		if err != nil {
+			return nil, err
+		}
+		out[e.tag] = v
+	}
+	return out, nil
+}
+
+func decodeField(t *Type, tag uint64, r []byte) (any, error) {
+	f := t.FieldByTag(tag)
+	if f == nil {
+		return nil, formatErr("field tag %d is not defined for %s", tag, t.Key)
+	}
+	v, ok := decodeValue(r, f.Kind == KindText)
+	if !ok {
+		return nil, formatErr("field %s: malformed value", f.Key)
+	}
+	if err := f.checkWire(v); err != nil {
+		return nil, report.Errorf(report.FormatFailure, "%v", err)
+	}
+	return v, nil
 }
 
 // decodeClaims parses and checks the claims against the catalogue.

@@ -244,8 +244,10 @@ func ParseQR(text string) (*License, error) {
 	}
 	defer releaseBody(body)
 	var q staticQR
+	var vals []tagValue
 	cs := new(coseSign1)
-	if !fastStaticQR(body, &q, cs) {
+	fast := fastStaticQR(body, &q, cs, &vals)
+	if !fast {
 		if err := envDecMode.Unmarshal(body, &q); err != nil {
 			return nil, formatErr("malformed license QR: %v", err)
 		}
@@ -272,7 +274,12 @@ func ParseQR(text string) (*License, error) {
 	if l.Type, err = checkClaims(&l.c); err != nil {
 		return nil, err
 	}
-	if l.values, err = decodeValues(l.Type, q.Values); err != nil {
+	if fast {
+		l.values, err = decodeValueList(l.Type, vals)
+	} else {
+		l.values, err = decodeValues(l.Type, q.Values)
+	}
+	if err != nil {
 		return nil, err
 	}
 	tags := sortedTags(l.values)
