@@ -13,6 +13,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -632,7 +633,7 @@ func (l *License) Subject() map[string]any {
 	fields := make(map[string]any, len(fvs))
 	for _, fv := range fvs {
 		m := make(map[string]any, 4)
-		m["label"], m["label_en"] = fv.Field.ZH, fv.Field.EN
+		m["label"], m["label_en"] = boxedLabels(fv.Field)
 		// Text and code fields display as their value (Field.Display):
 		// box the string once.
 		tv := any(fv.Text())
@@ -644,18 +645,47 @@ func (l *License) Subject() map[string]any {
 		}
 		fields[fv.Field.Key] = m
 	}
-	s := map[string]any{
-		"id":           l.ID(),
-		"type":         l.Type.Key,
-		"type_name":    l.Type.ZH,
-		"issuer_code":  l.Issuer,
-		"fields":       fields,
-		"holder_bound": l.HolderKey != nil,
-	}
+	s := make(map[string]any, 8)
+	s["id"] = l.ID()
+	s["type"], s["type_name"] = boxedLabels(l.Type)
+	s["issuer_code"] = l.Issuer
+	s["fields"] = fields
+	s["holder_bound"] = l.HolderKey != nil
 	if l.StatusList != "" {
 		s["status_list"], s["status_index"] = l.StatusList, l.StatusIndex
 	}
 	return s
+}
+
+// labels holds the catalogue's names already converted to interface
+// values: Subject puts them in every report, and converting a string to
+// an interface allocates each time. The catalogue never changes after
+// init, so the map is read without a lock once built.
+var labels struct {
+	once sync.Once
+	m    map[any][2]any // *Field: {ZH, EN}; *Type: {Key, ZH}
+}
+
+func boxedLabels[T *Field | *Type](x T) (any, any) {
+	labels.once.Do(func() {
+		labels.m = map[any][2]any{}
+		for _, t := range typeByNum {
+			labels.m[t] = [2]any{t.Key, t.ZH}
+			for _, f := range t.Fields {
+				labels.m[f] = [2]any{f.ZH, f.EN}
+			}
+		}
+	})
+	if v, ok := labels.m[x]; ok {
+		return v[0], v[1]
+	}
+	switch x := any(x).(type) {
+	case *Field:
+		return x.ZH, x.EN
+	case *Type:
+		return x.Key, x.ZH
+	}
+	return nil, nil
 }
 
 // marshal encodes the claims in CBOR core deterministic encoding (RFC
