@@ -35,6 +35,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -146,6 +147,9 @@ func Open(ctx context.Context, path string, o OpenOptions) (*Dir, error) {
 	if o.DB != "" {
 		dsn = o.DB
 	}
+	if err := checkDB(dsn); err != nil {
+		return nil, err
+	}
 	st, err := store.Open(ctx, dsn, path)
 	if err != nil {
 		return nil, err
@@ -156,6 +160,20 @@ func Open(ctx context.Context, path string, o OpenOptions) (*Dir, error) {
 		d.Now = time.Now
 	}
 	return d, nil
+}
+
+// checkDB refuses a database URL that is neither empty (SQLite in the
+// directory) nor PostgreSQL, which the store would otherwise take as
+// "SQLite" without a word. Only the scheme is echoed: URLs carry passwords.
+func checkDB(dsn string) error {
+	if dsn == "" || store.IsPostgres(dsn) {
+		return nil
+	}
+	scheme, _, ok := strings.Cut(dsn, "://")
+	if !ok {
+		scheme = "(no scheme)"
+	}
+	return fmt.Errorf("unsupported database URL scheme %s: use postgres://user@host:port/database, or no --db (and no ZHENGXIN_DB) for SQLite in the data directory", scheme)
 }
 
 // Close closes the database.

@@ -52,6 +52,9 @@ func Init(ctx context.Context, path string, o InitOptions) (*Dir, error) {
 	if len(o.Passphrase) == 0 {
 		return nil, errors.New("a passphrase is needed to encrypt the keys: set ZHENGXIN_PASSPHRASE or run in a terminal")
 	}
+	if err := checkDB(o.DB); err != nil {
+		return nil, err
+	}
 	if Exists(path) {
 		return nil, fmt.Errorf("%s is already a Zhengxin data directory: use it as it is, or choose another --dir", path)
 	}
