@@ -28,14 +28,16 @@ func TestPostgresReconnects(t *testing.T) {
 	if err != nil {
 		t.Fatalf("connect to ZHENGXIN_TEST_POSTGRES: %v", err)
 	}
-	defer admin.Close(ctx)
 	b := make([]byte, 6)
 	rand.Read(b)
 	schema := "zx_srv_" + hex.EncodeToString(b)
 	if _, err := admin.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE") })
+	t.Cleanup(func() {
+		admin.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+		admin.Close(context.Background())
+	})
 	sep := "?"
 	if strings.Contains(base, "?") {
 		sep = "&"
