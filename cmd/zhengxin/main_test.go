@@ -16,7 +16,10 @@ package main
 import (
 	"bytes"
 	"compress/zlib"
+	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -30,6 +33,7 @@ import (
 	"time"
 
 	"github.com/fxamacker/cbor/v2"
+	"github.com/jackc/pgx/v5"
 	"github.com/rogpeppe/go-internal/testscript"
 	_ "modernc.org/sqlite"
 
@@ -67,9 +71,14 @@ func TestScripts(t *testing.T) {
 			}
 			return nil
 		},
+		// [pg]: ZHENGXIN_TEST_POSTGRES names a PostgreSQL server for
+		// pgschema (as for the store's tests; .ci/run sets it).
 		// [interop]: $INTEROP is there.
 		// [cmd:serve]: the zhengxin command NAME exists in this build.
 		Condition: func(cond string) (bool, error) {
+			if cond == "pg" {
+				return os.Getenv("ZHENGXIN_TEST_POSTGRES") != "", nil
+			}
 			if cond == "interop" {
 				_, err := os.Stat(filepath.Join(interopDir, "README.md"))
 				return err == nil, nil
@@ -101,6 +110,7 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	"hasprefix":  cmdHasPrefix,
 	"sqlexec":    cmdSQLExec,
 	"gencsv":     cmdGenCSV,
+	"pgschema":   cmdPGSchema,
 }
 
 func noNeg(ts *testscript.TestScript, neg bool, name string) {
@@ -313,6 +323,38 @@ func cmdSQLExec(ts *testscript.TestScript, neg bool, args []string) {
 	default:
 		ts.Check(err)
 	}
+}
+
+// pgschema NAME: creates a fresh schema on the ZHENGXIN_TEST_POSTGRES
+// server, dropped when the script ends, and sets NAME to a URL that
+// selects it, so parallel and repeated runs never meet.
+func cmdPGSchema(ts *testscript.TestScript, neg bool, args []string) {
+	noNeg(ts, neg, "pgschema")
+	if len(args) != 1 {
+		ts.Fatalf("usage: pgschema NAME")
+	}
+	base := os.Getenv("ZHENGXIN_TEST_POSTGRES")
+	if base == "" {
+		ts.Fatalf("ZHENGXIN_TEST_POSTGRES is not set: guard the script with [pg]")
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, base)
+	ts.Check(err)
+	b := make([]byte, 6)
+	_, err = rand.Read(b)
+	ts.Check(err)
+	schema := "zx_cli_" + hex.EncodeToString(b)
+	_, err = conn.Exec(ctx, "CREATE SCHEMA "+schema)
+	ts.Check(err)
+	ts.Defer(func() {
+		conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+		conn.Close(context.Background())
+	})
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+	}
+	ts.Setenv(args[0], base+sep+"search_path="+schema)
 }
 
 // gencsv OUT N: a driving-license CSV of N data rows for `license issue
