@@ -232,7 +232,7 @@ type sessionResponse struct {
 // login checks a page password and sets the session cookie. It accepts JSON
 // or a form post; a cross-origin Origin is refused (login CSRF).
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
-	if !sameOrigin(r) {
+	if !s.sameOrigin(r) {
 		writeProblem(w, r, probCSRF, "登录请求来自其他站点。", "The login request came from another site.")
 		return
 	}

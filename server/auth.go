@@ -293,7 +293,7 @@ func safeMethod(m string) bool {
 }
 
 func (s *Server) csrfOK(r *http.Request, p *Principal) bool {
-	if !sameOrigin(r) {
+	if !s.sameOrigin(r) {
 		return false
 	}
 	got := r.Header.Get(csrfHeader)
@@ -305,15 +305,21 @@ func (s *Server) csrfOK(r *http.Request, p *Principal) bool {
 }
 
 // sameOrigin reports whether the Origin header, when a browser sent one,
-// names this host. Requests without Origin (curl, old browsers on
-// same-origin GET-turned-POST) fall back on the token alone.
-func sameOrigin(r *http.Request) bool {
+// names this host (with TrustProxyHeaders, the host the proxy received:
+// X-Forwarded-Host). Requests without Origin (curl, old browsers) fall back
+// on Sec-Fetch-Site and the token.
+func (s *Server) sameOrigin(r *http.Request) bool {
 	o := r.Header.Get("Origin")
 	if o == "" {
-		return r.Header.Get("Sec-Fetch-Site") == "" || r.Header.Get("Sec-Fetch-Site") == "same-origin" || r.Header.Get("Sec-Fetch-Site") == "none"
+		sfs := r.Header.Get("Sec-Fetch-Site")
+		return sfs == "" || sfs == "same-origin" || sfs == "none"
+	}
+	host := r.Host
+	if fh := r.Header.Get("X-Forwarded-Host"); s.cfg.TrustProxyHeaders && fh != "" {
+		host = strings.TrimSpace(fh[strings.LastIndexByte(fh, ',')+1:])
 	}
 	u, err := url.Parse(o)
-	return err == nil && u.Host != "" && strings.EqualFold(u.Host, r.Host)
+	return err == nil && u.Host != "" && strings.EqualFold(u.Host, host)
 }
 
 // require lets the request through only for the given roles (admin always):

@@ -345,3 +345,35 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Fatal("server still accepts connections after shutdown")
 	}
 }
+
+// TestBehindProxy: with TrustProxyHeaders the login origin check uses
+// X-Forwarded-Host and the rate limit keys on the last X-Forwarded-For
+// entry; without it, both headers are ignored.
+func TestBehindProxy(t *testing.T) {
+	for _, trust := range []bool{false, true} {
+		e := newEnv(t, func(d *Deps, c *Config) { c.TrustProxyHeaders = trust; c.VerifyRate, c.VerifyBurst = 1, 1 })
+		if err := e.store.CreateUser(t.Context(), &User{Name: "li", PasswordHash: HashPassword("correct horse battery"), Role: RoleIssuer, Agency: "A"}); err != nil {
+			t.Fatal(err)
+		}
+		req := func(xff string) *httptest.ResponseRecorder {
+			r := httptest.NewRequest("POST", "/api/v1/session", strings.NewReader(`{"name":"li","password":"correct horse battery"}`))
+			r.Host = "10.0.0.5:8080"
+			r.Header.Set("Content-Type", "application/json")
+			r.Header.Set("Origin", "https://zx.example.gov.cn")
+			r.Header.Set("X-Forwarded-Host", "zx.example.gov.cn")
+			r.Header.Set("X-Forwarded-For", "spoofed, "+xff)
+			rec := httptest.NewRecorder()
+			e.srv.Handler().ServeHTTP(rec, r)
+			return rec
+		}
+		first, second, other := req("198.51.100.1").Code, req("198.51.100.1").Code, req("198.51.100.2").Code
+		if trust && (first != 200 || second != 429 || other != 200) {
+			t.Fatalf("trusted proxy: %d %d %d, want 200 429 200", first, second, other)
+		}
+		// Untrusted: the origin does not match the Host, and all requests
+		// share the proxy's address (httptest's 192.0.2.1).
+		if !trust && (first != 403 || second != 429 || other != 429) {
+			t.Fatalf("untrusted proxy headers: %d %d %d, want 403 429 429", first, second, other)
+		}
+	}
+}
