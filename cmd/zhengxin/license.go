@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"strings"
 
 	"github.com/zhengxin/zhengxin/datadir"
@@ -151,7 +153,7 @@ func cmdLicense(args []string, c *cli) error {
 				return err
 			}
 			if err := json.Unmarshal(b, &in); err != nil {
-				return fmt.Errorf("%s: not a license request: %v", *jsonFile, err)
+				return fmt.Errorf("%s: not a license request: %s", *jsonFile, jsonProblem(err))
 			}
 			req.Type, req.Fields = in.Type, in.Fields
 			if in.IdempotencyKey != "" {
@@ -301,6 +303,30 @@ func cmdLicense(args []string, c *cli) error {
 		return os.WriteFile(*out, b, 0o644)
 	}
 	return nil
+}
+
+// jsonProblem says what is wrong with a request file in the user's terms
+// (encoding/json's type errors name Go types).
+func jsonProblem(err error) string {
+	var te *json.UnmarshalTypeError
+	if !errors.As(err, &te) {
+		return err.Error()
+	}
+	where := "the file"
+	if te.Field != "" {
+		where = "\"" + te.Field + "\""
+	}
+	want := "an object {\"type\": ..., \"fields\": {...}}"
+	switch te.Type.Kind() {
+	case reflect.String:
+		want = "a string"
+		if te.Field == "fields" {
+			where = "a value in \"fields\""
+		}
+	case reflect.Map:
+		want = "an object of strings"
+	}
+	return fmt.Sprintf("%s is a JSON %s, want %s", where, te.Value, want)
 }
 
 func licenseJSON(r store.LicenseRecord) map[string]any {
