@@ -33,8 +33,8 @@ func (h *helpFlag) Set(string) error {
 	fmt.Fprint(h.c.stdout, strings.TrimLeft(h.text, "\n"))
 	var flags strings.Builder
 	h.fs.VisitAll(func(f *flag.Flag) {
-		if f.Name == "help" || f.Name == "h" {
-			return
+		if f.Name == "help" || f.Name == "h" || f.Usage == "" {
+			return // aliases without usage text stay out of the list
 		}
 		def := ""
 		if f.DefValue != "" && f.DefValue != "false" {

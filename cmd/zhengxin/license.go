@@ -89,7 +89,7 @@ func cmdLicense(args []string, c *cli) error {
 	batch := fs.Int("batch", 2000, "rows per transaction for --csv")
 	holderKey := fs.String("holder-key", "", "bind to the holder's device public key (PEM file)")
 	idem := fs.String("key", "", "idempotency key for a single issue")
-	asJSON := fs.Bool("json-out", false, "print JSON")
+	asJSON := fs.Bool("json-out", false, "issue: print the issued license as JSON (list and show take --json)")
 	listJSON := fs.Bool("json-list", false, "")
 	out := fs.String("out", "", "output file")
 	text := fs.Bool("text", false, "print the QR payload text")
