@@ -351,6 +351,10 @@ func printTypes(c *cli) error {
 			}
 			fmt.Fprintf(c.stdout, "   %s %-20s %s / %s\n", req, f.Key, f.ZH, f.EN)
 		}
+		// Disclosure profiles, for "holder present --profile".
+		for _, p := range t.Profiles {
+			fmt.Fprintf(c.stdout, "   profile %s: %s / %s (%s)\n", p.Key, p.ZH, p.EN, strings.Join(p.Fields, ","))
+		}
 	}
 	fmt.Fprintln(c.stdout, "(* required 必填)")
 	return nil
