@@ -308,6 +308,9 @@ func TestBrowserEndToEnd(t *testing.T) {
 	if cls := ctr.attr(`#materials li[data-license-type="driving_license"]`, "class"); cls != "exempt" {
 		t.Errorf("driving license material class %q, want exempt (两个免于提交)", cls)
 	}
+	if got := ctr.text("#recent li.PASSED"); !strings.Contains(got, "张三") {
+		t.Errorf("recent verifications %q do not list the holder", got)
+	}
 	ctr.screenshot("counter-exempt")
 
 	// ---- the same QR after it expired -----------------------------------------

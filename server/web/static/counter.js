@@ -68,7 +68,7 @@
     clear($("exempt-summary")).appendChild(t("共 " + n + " 项材料，" + ex + " 项免于提交。", n + " materials, " + ex + " exempt."));
   }
   $("item-select").addEventListener("change", function () { store("zx_item", $("item-select").value); renderMaterials(); focusScan(); });
-  $("next-citizen").addEventListener("click", function () { verified = {}; renderMaterials(); focusScan(); });
+  $("next-citizen").addEventListener("click", function () { verified = {}; clear($("recent")); renderMaterials(); focusScan(); });
 
   function loadTypes() {
     return ZX.licenseTypes().then(function (r) { types = r.byKey; codeLists = r.codeLists; }).catch(function () { });
@@ -158,7 +158,18 @@
     box.hidden = false;
     box.focus();
     if (v === "PASSED" && subjectType(sub)) { verified[subjectType(sub)] = subjectID(sub) || true; renderMaterials(); }
+    addRecent(r, w, ty);
     record(r);
+  }
+
+  // addRecent keeps a short list of this citizen's verifications beside
+  // the scan input, so the clerk sees what was already checked.
+  function addRecent(r, w, ty) {
+    var sub = r.subject || {}, f = sub.fields || {}, name = f.holder_name && (f.holder_name.display || f.holder_name.value);
+    var what = ty ? ty.zh : (sub.type_name || r.kind || "");
+    $("recent").insertBefore(el("li." + (r.verdict || "INDETERMINATE"), null,
+      el("strong", { text: w[0] + " " }), document.createTextNode(new Date().toTimeString().slice(0, 8) + " · " + what + (name ? " · " + name : "")),
+      r.reason ? el("code", { text: " " + r.reason }) : null), $("recent").firstChild);
   }
 
   // record writes the usage record (用证记录) for a verification that named
