@@ -23,6 +23,12 @@ type LicenseIssuer struct {
 	// Render draws the license as a sealed PDF (pdf.RenderAndSign). Nil:
 	// GET /licenses/{id}/pdf answers 500 with a logged cause.
 	Render func(ctx context.Context, l *License) ([]byte, error)
+	// LazyQR skips making the QR text at issuance (a quarter of the
+	// issuing CPU: zlib at best compression). Set it only with a Store that
+	// derives the QR from the signed license on reads (FromStore with
+	// LicenseQRText): the answer to POST /licenses then has no "qr", and
+	// GET /licenses/{id} and /qr make it when asked.
+	LazyQR bool
 }
 
 var _ Issuer = (*LicenseIssuer)(nil)
@@ -66,9 +72,11 @@ func (li *LicenseIssuer) Issue(ctx context.Context, agency string, req *IssueReq
 	if err != nil {
 		return nil, err
 	}
-	qr, err := l.QRText()
-	if err != nil {
-		return nil, err
+	var qr string
+	if !li.LazyQR {
+		if qr, err = l.QRText(); err != nil {
+			return nil, err
+		}
 	}
 	out := &License{
 		ID: l.ID(), Type: l.Type.Key, Agency: agency, Status: StatusValid, IssuedAt: l.SignedAt.UTC(),

@@ -34,7 +34,7 @@ func TestStatusListPublishedOffline(t *testing.T) {
 	srv, err := New(Deps{
 		Store: st, Published: pub, Now: clock.Now, Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
 		Verify: VerifierFor(verify.Options{Trust: pool, Status: StoreStatus{Store: st}, Now: clock.Now}),
-		Issuer: &LicenseIssuer{Signer: func(string) (*license.Signer, error) { return signer, nil }, Reserve: ReserveFrom(ss)},
+		Issuer: &LicenseIssuer{Signer: func(string) (*license.Signer, error) { return signer, nil }, Reserve: ReserveFrom(ss), LazyQR: true},
 	}, Config{})
 	if err != nil {
 		t.Fatal(err)
@@ -57,6 +57,13 @@ func TestStatusListPublishedOffline(t *testing.T) {
 		var l License
 		mustJSON(t, res.Body.Bytes(), &l)
 		ls = append(ls, l)
+	}
+	// LazyQR: the issue answer has no QR; a read derives it from the signed license.
+	for i := range ls {
+		if ls[i].QR != "" {
+			t.Fatalf("LazyQR issue answer has a QR")
+		}
+		ls[i].QR = getLicense(t, e, "xh", ls[i].ID).QR
 	}
 	if ls[1].StatusList != "XH" || ls[1].StatusIndex == ls[0].StatusIndex {
 		t.Fatalf("status slots: %s/%d, %s/%d", ls[0].StatusList, ls[0].StatusIndex, ls[1].StatusList, ls[1].StatusIndex)

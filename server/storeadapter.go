@@ -18,7 +18,10 @@ import (
 //
 //	func(p []byte) (string, error) { l, err := license.ParseLicense(p); if err != nil { return "", err }; return l.QRText() }
 //
-// nil leaves License.QR empty (then GET /licenses/{id}/qr answers 404).
+// nil leaves License.QR empty (then GET /licenses/{id}/qr answers 404). It
+// runs on single-license reads (GetLicense), not on list pages, where it
+// would cost a parse per row, nor on the answer to an issuance: those
+// carry "qr" only when the Issuer made it.
 //
 // Two mappings are worth knowing: a holder token's holder ID number is kept
 // in the token's agency column as "holder:<ID number>" (store.Token has no
@@ -65,8 +68,12 @@ func (a *storeAdapter) toLicense(r *store.LicenseRecord) *License {
 	if len(r.Fields) > 0 && string(r.Fields) != "{}" {
 		_ = json.Unmarshal(r.Fields, &l.Fields) // the store checked it is a JSON object
 	}
-	if a.qr != nil && len(r.Payload) > 0 {
-		if q, err := a.qr(r.Payload); err == nil {
+	return l
+}
+
+func (a *storeAdapter) withQR(l *License) *License {
+	if a.qr != nil && l.QR == "" && len(l.Signed) > 0 {
+		if q, err := a.qr(l.Signed); err == nil {
 			l.QR = q
 		}
 	}
@@ -130,7 +137,11 @@ func (a *storeAdapter) CreateLicense(ctx context.Context, l *License, idemKey st
 	if err != nil {
 		return nil, false, mapErr(err)
 	}
-	return a.toLicense(&stored), !existed, nil
+	out := a.toLicense(&stored)
+	if !existed {
+		out.QR = l.QR // as the issuer made it (empty with LicenseIssuer.LazyQR)
+	}
+	return out, !existed, nil
 }
 
 // CreateLicenses implements BatchLicenseStore with store.IssueLicenses.
@@ -180,7 +191,7 @@ func (a *storeAdapter) GetLicense(ctx context.Context, id string) (*License, err
 	if err != nil {
 		return nil, mapErr(err)
 	}
-	l := a.toLicense(&r)
+	l := a.withQR(a.toLicense(&r))
 	if r.Status != store.StatusValid && r.Status != "" {
 		// The reason lives in the history; show the latest.
 		if h, err := a.st.LicenseHistory(ctx, id); err == nil && len(h) > 0 {
