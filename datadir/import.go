@@ -59,6 +59,17 @@ type ImportStats struct {
 // stream through).
 const MaxCSVRow = 64 << 10
 
+// reservation asks the committer for n status indexes.
+type reservation struct {
+	n     int
+	reply chan reserved
+}
+
+type reserved struct {
+	first int64
+	err   error
+}
+
 // importBatch is one batch of rows as it moves through the pipeline.
 type importBatch struct {
 	seq   int64
@@ -206,6 +217,7 @@ func (d *Dir) ImportCSV(ctx context.Context, r io.Reader, o ImportOptions) (Impo
 	}()
 
 	// Signer.
+	reserve := make(chan reservation)
 	var lookup atomic.Bool
 	lookup.Store(true)
 	signErr := make(chan error, 1)
@@ -216,7 +228,7 @@ func (d *Dir) ImportCSV(ctx context.Context, r io.Reader, o ImportOptions) (Impo
 				if pctx.Err() != nil {
 					return nil
 				}
-				if err := d.signBatch(pctx, signer, a.CreditCode, b, &lookup); err != nil {
+				if err := d.signBatch(pctx, signer, a.CreditCode, b, &lookup, reserve); err != nil {
 					return err
 				}
 				select {
@@ -238,9 +250,40 @@ func (d *Dir) ImportCSV(ctx context.Context, r io.Reader, o ImportOptions) (Impo
 
 	// Committer (this goroutine). A signed batch is committed even if ctx
 	// has ended meanwhile: the work is done and the transaction is short.
+	//
+	// The committer also reserves the signer's status indexes. A
+	// reservation takes the agency's counter lock (SQLite: the one writer
+	// connection), which a commit holds to its end: asked from the signer
+	// while a batch commits, it would wait for that commit, and signing
+	// and committing would take turns instead of overlapping. Served here
+	// between commits, before the next one, it never waits.
 	commitCtx := context.WithoutCancel(ctx)
 	var cerr error
-	for b := range toCommit {
+	serve := func(r reservation) {
+		if cerr != nil {
+			r.reply <- reserved{err: cerr}
+			return
+		}
+		first, err := d.Store.ReserveStatusIndexes(pctx, a.CreditCode, r.n)
+		r.reply <- reserved{first: first, err: err}
+	}
+	for {
+		select {
+		case r := <-reserve:
+			serve(r)
+			continue
+		default:
+		}
+		var b *importBatch
+		select {
+		case r := <-reserve:
+			serve(r)
+			continue
+		case b = <-toCommit:
+		}
+		if b == nil {
+			break // the signer is done
+		}
 		if cerr != nil {
 			continue // drain, so the signer is not left blocked
 		}
@@ -322,14 +365,14 @@ func parseRow(row int64, rec, header []string, typeCol, keyCol int, typ string) 
 }
 
 // signBatch skips the rows an earlier run issued (one lookup per batch, so
-// a resumed import costs no signatures for them), reserves status indexes
-// for the rest and signs them in parallel: SM2 signing is the CPU cost of
-// an import.
+// a resumed import costs no signatures for them), has the committer
+// reserve status indexes for the rest and signs them in parallel: SM2
+// signing is the CPU cost of an import.
 //
 // Skipping is an optimisation only: IssueLicenses checks every key again
 // in its transaction, so a row signed needlessly is still issued once.
 // lookup says whether to look; the signer and the committer share it.
-func (d *Dir) signBatch(ctx context.Context, signer *license.Signer, agency string, b *importBatch, lookup *atomic.Bool) error {
+func (d *Dir) signBatch(ctx context.Context, signer *license.Signer, agency string, b *importBatch, lookup *atomic.Bool, reserve chan<- reservation) error {
 	keys := make([]string, 0, len(b.items))
 	for i := range b.items {
 		if b.items[i].reason == "" {
@@ -366,10 +409,13 @@ func (d *Dir) signBatch(ctx context.Context, signer *license.Signer, agency stri
 	if len(todo) == 0 {
 		return nil
 	}
-	first, err := d.Store.ReserveStatusIndexes(ctx, agency, len(todo))
-	if err != nil {
-		return err
+	r := reservation{n: len(todo), reply: make(chan reserved, 1)}
+	reserve <- r
+	res := <-r.reply
+	if res.err != nil {
+		return res.err
 	}
+	first := res.first
 	// Workers take rows in small chunks: on a shared machine one
 	// descheduled worker must not hold up the batch's end.
 	const chunk = 32
