@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -260,4 +261,117 @@ func TestBrowserCounterCamera(t *testing.T) {
 		t.Error("camera still shown after a code was found")
 	}
 	ctr.noErrors()
+}
+
+// fakeSeals and fakePDF stand in for the seal and PDF packages (tested
+// there): this test is about what the console sends and shows.
+type fakeSeals struct {
+	mu    sync.Mutex
+	seals []*server.SealInfo
+	last  server.SealRequest
+}
+
+func (f *fakeSeals) ListSeals(ctx context.Context, agency string) ([]*server.SealInfo, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]*server.SealInfo(nil), f.seals...), nil
+}
+
+func (f *fakeSeals) GetSeal(ctx context.Context, id string) (*server.SealInfo, []byte, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, s := range f.seals {
+		if s.ID == id {
+			return s, []byte("ESL:" + id), nil
+		}
+	}
+	return nil, nil, server.ErrNotFound
+}
+
+func (f *fakeSeals) MakeSeal(ctx context.Context, agency string, req *server.SealRequest) (*server.SealInfo, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.last = *req
+	s := &server.SealInfo{ID: fmt.Sprintf("SEAL%03d", len(f.seals)+1), Agency: agency, Name: req.Name, Type: req.Type,
+		ValidFrom: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), ValidUntil: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, req.ValidDays)}
+	f.seals = append(f.seals, s)
+	return s, nil
+}
+
+type fakePDF struct {
+	mu   sync.Mutex
+	last server.SignPDFRequest
+}
+
+func (f *fakePDF) SignPDF(ctx context.Context, agency string, req *server.SignPDFRequest) ([]byte, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.last = *req
+	return append(append([]byte{}, req.PDF...), "\n% signed\n"...), nil
+}
+
+// The console's seal and PDF tabs: making a seal sends the name, type,
+// validity and the PNG picture (base64 in JSON); the list shows it; signing
+// a PDF sends the file raw with the seal, page and the position converted
+// from millimetres to points, and offers the signed file.
+func TestBrowserConsoleSealsAndPDF(t *testing.T) {
+	b := newBrowser(t)
+	st := server.NewMemStore()
+	ctx := context.Background()
+	if err := st.CreateAgency(ctx, &server.Agency{Code: "demo", Name: "演示局"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateUser(ctx, &server.User{Name: "issuer", PasswordHash: server.HashPassword("pw"), Role: server.RoleIssuer, Agency: "demo"}); err != nil {
+		t.Fatal(err)
+	}
+	seals, signer := &fakeSeals{}, &fakePDF{}
+	ts := startPagesServer(t, server.Deps{Store: st, Seals: seals, PDFSigner: signer,
+		Verify: func(ctx context.Context, input []byte, hint string) *report.Report {
+			return &report.Report{Verdict: report.Indeterminate}
+		}})
+
+	dir := t.TempDir()
+	png := filepath.Join(dir, "stamp.png")
+	pngBytes := []byte("\x89PNG\r\n\x1a\nnot really a picture")
+	pdfPath := filepath.Join(dir, "合同.pdf")
+	if err := os.WriteFile(png, pngBytes, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(pdfPath, []byte("%PDF-1.7\n1 0 obj\n<<>>\nendobj\n%%EOF\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	con := b.newTab("console-seals", 1280, 900, false)
+	con.do("sign in", chromedp.Navigate(ts.URL+"/console"), chromedp.WaitVisible("#login-user"),
+		chromedp.SendKeys("#login-user", "issuer"), chromedp.SendKeys("#login-pass", "pw"),
+		chromedp.Click(`#login-form button[type="submit"]`), chromedp.WaitVisible("#issue-form"))
+	con.do("make a seal", chromedp.Click(`[data-tab="seals"]`), chromedp.WaitVisible("#seal-name"),
+		chromedp.SendKeys("#seal-name", "演示市市场监督管理局行政审批专用章"), chromedp.SetValue("#seal-type", "special"),
+		chromedp.SetValue("#seal-days", "365"), chromedp.SetUploadFiles("#seal-picture", []string{png}),
+		chromedp.Click(`#seal-form button[type="submit"]`))
+	con.waitJS("seal listed", `document.querySelectorAll("#seal-list .seal-card").length === 1`)
+	seals.mu.Lock()
+	last := seals.last
+	seals.mu.Unlock()
+	if last.Name != "演示市市场监督管理局行政审批专用章" || last.Type != "special" || last.ValidDays != 365 || !bytes.Equal(last.Picture, pngBytes) {
+		t.Errorf("seal request %+v", last)
+	}
+	if got := con.text("#seal-list"); !strings.Contains(got, "行政审批专用章") || !strings.Contains(got, "SEAL001") {
+		t.Errorf("seal card %q", got)
+	}
+	con.screenshot("console-seals")
+
+	con.do("sign a PDF", chromedp.Click(`[data-tab="pdfsign"]`), chromedp.WaitVisible("#pdf-file"),
+		chromedp.SetUploadFiles("#pdf-file", []string{pdfPath}), chromedp.SetValue("#pdf-seal", "SEAL001"),
+		chromedp.SetValue("#pdf-x", "140"), chromedp.SetValue("#pdf-y", "40"), chromedp.Click(`#pdf-form button[type="submit"]`))
+	con.waitJS("signed PDF offered", `!document.getElementById("pdf-result").hidden`)
+	signer.mu.Lock()
+	req := signer.last
+	signer.mu.Unlock()
+	if req.SealID != "SEAL001" || req.Page != 1 || math.Abs(req.X-396.9) > 0.1 || math.Abs(req.Y-113.4) > 0.1 || !bytes.HasPrefix(req.PDF, []byte("%PDF-1.7")) {
+		t.Errorf("sign request: seal %q page %d at (%.1f, %.1f) pt, %d bytes", req.SealID, req.Page, req.X, req.Y, len(req.PDF))
+	}
+	if name := con.attr("#pdf-result", "download"); name != "合同-signed.pdf" {
+		t.Errorf("download name %q", name)
+	}
+	con.noErrors()
 }
