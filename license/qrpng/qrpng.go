@@ -21,6 +21,7 @@ import (
 	"github.com/makiuchi-d/gozxing"
 	zxqr "github.com/makiuchi-d/gozxing/qrcode"
 	qrcode "github.com/skip2/go-qrcode"
+	xdraw "golang.org/x/image/draw"
 )
 
 // MaxPicture bounds the pictures Decode reads (bytes and pixels).
@@ -76,14 +77,49 @@ func Decode(r io.Reader) (string, error) {
 }
 
 // DecodeImage returns the text of the QR code in img.
+//
+// gozxing's sampler misreads some codes whose modules are not a whole
+// number of pixels wide (about 4% of our own 512-pixel PNGs, which zbar
+// reads fine), and a camera frame is never on a module grid. So a picture
+// that does not decode as it is is tried again rescaled: a different grid
+// phase is enough. Each try is bounded by the picture's pixel limit.
 func DecodeImage(img image.Image) (string, error) {
+	if text, err := decodeOnce(img); err == nil {
+		return text, nil
+	}
+	b := img.Bounds()
+	for _, scale := range retryScales {
+		w, h := int(float64(b.Dx())*scale), int(float64(b.Dy())*scale)
+		if w < 21 || h < 21 || w*h > maxPixels {
+			continue
+		}
+		dst := image.NewGray(image.Rect(0, 0, w, h))
+		xdraw.ApproxBiLinear.Scale(dst, dst.Bounds(), img, b, xdraw.Src, nil)
+		if text, err := decodeOnce(dst); err == nil {
+			return text, nil
+		}
+	}
+	return "", errors.New("qrpng: no readable QR code in the picture; scan it again, closer and in focus")
+}
+
+// retryScales are the rescalings DecodeImage tries, most useful first.
+var retryScales = []float64{0.75, 0.6, 1.5, 0.9}
+
+func decodeOnce(img image.Image) (text string, err error) {
+	defer func() {
+		// gozxing works on outside pixels: a panic in it is a "no QR"
+		// answer, not a crashed request.
+		if recover() != nil {
+			text, err = "", errors.New("qrpng: unreadable")
+		}
+	}()
 	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
 	if err != nil {
-		return "", fmt.Errorf("qrpng: %w", err)
+		return "", err
 	}
 	res, err := zxqr.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true})
 	if err != nil {
-		return "", errors.New("qrpng: no readable QR code in the picture; scan it again, closer and in focus")
+		return "", err
 	}
 	return res.GetText(), nil
 }
