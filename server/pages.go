@@ -37,8 +37,9 @@ var pagesTemplateFS embed.FS
 //go:embed web/static
 var pagesStaticFS embed.FS
 
-// PagesConfig configures the page handler. The zero value works: the pages
-// then fetch everything from the API.
+// PagesConfig configures the page handler. The zero value is what a
+// deployment wants: the catalogue of package license embedded in the pages,
+// the API under /api/v1.
 type PagesConfig struct {
 	// LicenseTypes, if set, returns the license type definitions written
 	// into every page (the console builds its issue form from them, the
