@@ -80,6 +80,11 @@ func (d *Dir) IssueLicense(ctx context.Context, r IssueRequest) (Issued, error) 
 	if err != nil {
 		return Issued{}, err
 	}
+	if r.Request.HolderKey != nil {
+		if rec.HolderDeviceKey, err = license.MarshalHolderPublicKey(r.Request.HolderKey); err != nil {
+			return Issued{}, err
+		}
+	}
 	stored, existed, err := d.Store.IssueLicense(ctx, rec, store.AuditEntry{
 		At: d.Now().UTC(), Actor: operatorOr(r.Operator), Action: "license.issue", Object: rec.ID,
 		Detail: mustJSON(map[string]string{"type": l.Type.Key, "holder": maskID(rec.HolderIDNumber)}),

@@ -3,11 +3,13 @@ package datadir
 import (
 	"context"
 	"errors"
+	"fmt"
+	"time"
 
+	"github.com/zhengxin/zhengxin/license"
 	"github.com/zhengxin/zhengxin/store"
 	"github.com/zhengxin/zhengxin/verify"
 	"github.com/zhengxin/zhengxin/verify/report"
-	"time"
 )
 
 // OnlineStatus answers license status from the store: the information is
@@ -27,6 +29,26 @@ func (o OnlineStatus) LicenseStatus(ctx context.Context, id, listID string, inde
 		return "", time.Time{}, report.Errorf(report.TryLater, "reading the status of %s: %v", id, err)
 	}
 	return string(rec.Status), o.Now(), nil
+}
+
+// HolderThumbprint implements verify.HolderKeySource: the device the
+// license is bound to now, from the store.
+func (o OnlineStatus) HolderThumbprint(ctx context.Context, id string) ([]byte, error) {
+	rec, err := o.Store.GetLicense(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil // not ours: the status check reports it
+	}
+	if err != nil {
+		return nil, report.Errorf(report.TryLater, "reading the holder binding of %s: %v", id, err)
+	}
+	if len(rec.HolderDeviceKey) == 0 {
+		return nil, nil
+	}
+	pub, err := license.ParseHolderPublicKey(rec.HolderDeviceKey)
+	if err != nil {
+		return nil, fmt.Errorf("stored device key of %s: %w", id, err)
+	}
+	return license.Thumbprint(pub)
 }
 
 // VerifyOptions returns what an online verifier at this directory uses:

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"bytes"
 	"context"
 	"encoding/asn1"
 	"encoding/hex"
@@ -238,6 +239,9 @@ func verifyHolder(ctx context.Context, p *license.Presentation, opts Options) *r
 	at := p.IssuedAt
 	sig.SignedAt = &at
 	holderErr := p.CheckHolder()
+	if holderErr == nil {
+		holderErr = checkCurrentBinding(ctx, p, opts)
+	}
 	sig.Add(CheckHolder, holderErr, "")
 	now := opts.now()
 	ferr := p.CheckFresh(now, ClockSkew)
@@ -270,4 +274,31 @@ func verifyHolder(ctx context.Context, p *license.Presentation, opts Options) *r
 		sig.Add(CheckReplay, nil, "")
 	}
 	return sig
+}
+
+// HolderKeySource tells which device a license is bound to now. An online
+// status source implements it (datadir.OnlineStatus): when a holder moves
+// the license to a new phone, presentations signed under the old binding —
+// a lost or stolen phone — stop verifying at once. Offline, the signed
+// copy in the presentation is all there is.
+type HolderKeySource interface {
+	// HolderThumbprint returns the thumbprint (license.Thumbprint) of the
+	// device key the license with identifier id is bound to now; nil if it
+	// is bound to none.
+	HolderThumbprint(ctx context.Context, id string) ([]byte, error)
+}
+
+func checkCurrentBinding(ctx context.Context, p *license.Presentation, opts Options) error {
+	hs, ok := opts.Status.(HolderKeySource)
+	if !ok {
+		return nil
+	}
+	current, err := hs.HolderThumbprint(ctx, p.License.ID())
+	if err != nil {
+		return err
+	}
+	if current != nil && !bytes.Equal(current, p.License.HolderKey) {
+		return report.Errorf(report.HolderBindingFailure, "the license has since been bound to another device (%X); this presentation comes from a device it is no longer bound to", current[:4])
+	}
+	return nil
 }
