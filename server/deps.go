@@ -50,11 +50,15 @@ type Config struct {
 	// TLS reports that the server is reached over HTTPS (directly or via a
 	// TLS-terminating proxy), so cookies get the Secure attribute.
 	TLS bool
-	// VerifyRate and VerifyBurst are the per-client-IP token bucket for the
-	// open endpoints (verify, claim, login): VerifyRate tokens per second,
-	// up to VerifyBurst at once. Defaults 20/s and 40.
+	// VerifyRate and VerifyBurst are the per-client-IP token bucket for
+	// verify and claim: VerifyRate tokens per second, up to VerifyBurst at
+	// once. Defaults 20/s and 40.
 	VerifyRate  float64
 	VerifyBurst int
+	// LoginRate and LoginBurst are the separate, stricter bucket of
+	// password logins (POST /session). Defaults 0.2/s (12 a minute) and 10.
+	LoginRate  float64
+	LoginBurst int
 	// TrustProxyHeaders makes the client IP come from the last entry of
 	// X-Forwarded-For. Only set it behind a proxy that overwrites that
 	// header, or clients choose their own rate-limit bucket.

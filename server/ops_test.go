@@ -351,7 +351,7 @@ func TestGracefulShutdown(t *testing.T) {
 // entry; without it, both headers are ignored.
 func TestBehindProxy(t *testing.T) {
 	for _, trust := range []bool{false, true} {
-		e := newEnv(t, func(d *Deps, c *Config) { c.TrustProxyHeaders = trust; c.VerifyRate, c.VerifyBurst = 1, 1 })
+		e := newEnv(t, func(d *Deps, c *Config) { c.TrustProxyHeaders = trust; c.LoginRate, c.LoginBurst = 1, 1 })
 		if err := e.store.CreateUser(t.Context(), &User{Name: "li", PasswordHash: HashPassword("correct horse battery"), Role: RoleIssuer, Agency: "A"}); err != nil {
 			t.Fatal(err)
 		}

@@ -86,9 +86,15 @@ func (s *Server) clientIP(r *http.Request) string {
 }
 
 // rateLimited answers 429 with Retry-After when the caller's bucket is empty.
-func (s *Server) rateLimited(next http.Handler) http.Handler {
+func (s *Server) rateLimited(next http.Handler) http.Handler { return s.limitedBy(s.limit, next) }
+
+// loginLimited is the stricter bucket of password logins: each attempt
+// costs an argon2id hash, and passwords, unlike claim codes, are guessable.
+func (s *Server) loginLimited(next http.Handler) http.Handler { return s.limitedBy(s.loginLimit, next) }
+
+func (s *Server) limitedBy(l *limiter, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ok, wait := s.limit.allow(s.clientIP(r))
+		ok, wait := l.allow(s.clientIP(r))
 		if !ok {
 			secs := int(math.Ceil(wait.Seconds()))
 			if secs < 1 {

@@ -23,6 +23,7 @@ type Server struct {
 	now        func() time.Time
 	sessionKey []byte
 	limit      *limiter
+	loginLimit *limiter
 	metrics    *metrics
 	router     chi.Router
 	batcher    *issueBatcher // nil when the Store cannot write batches
@@ -44,6 +45,12 @@ func New(deps Deps, cfg Config) (*Server, error) {
 	}
 	if cfg.VerifyBurst <= 0 {
 		cfg.VerifyBurst = 40
+	}
+	if cfg.LoginRate <= 0 {
+		cfg.LoginRate = 0.2
+	}
+	if cfg.LoginBurst <= 0 {
+		cfg.LoginBurst = 10
 	}
 	if cfg.SessionTTL <= 0 {
 		cfg.SessionTTL = 8 * time.Hour
@@ -67,6 +74,7 @@ func New(deps Deps, cfg Config) (*Server, error) {
 		return nil, errors.New("server: Deps.SessionKey is shorter than 32 bytes: use 32 random bytes")
 	}
 	s.limit = newLimiter(cfg.VerifyRate, cfg.VerifyBurst, s.now)
+	s.loginLimit = newLimiter(cfg.LoginRate, cfg.LoginBurst, s.now)
 	if bs, ok := deps.Store.(BatchLicenseStore); ok {
 		s.batcher = &issueBatcher{s: s, bs: bs, max: maxIssueBatch}
 	}
@@ -147,7 +155,7 @@ func (s *Server) routes() chi.Router {
 		r.Get("/trust-list", s.trustList)
 		r.Get("/status-lists/{id}", s.statusList)
 		r.Get("/license-types", s.licenseTypes)
-		r.With(s.rateLimited, json).Post("/session", s.login)
+		r.With(s.loginLimited, json).Post("/session", s.login)
 		r.Get("/session", s.whoami)
 		r.With(json).Delete("/session", s.logout)
 		r.With(s.rateLimited, json).Post("/holder/claim", s.claim)
