@@ -122,4 +122,16 @@ func (r *Report) Finish() {
 		r.Verdict, r.Reason = Passed, ""
 	}
 	r.Message = MessageFor(r.Reason)
+	if r.Verdict == Passed {
+		if m, ok := passedByKind[r.Kind]; ok {
+			r.Message = m
+		}
+	}
+}
+
+// passedByKind says what a pass means for things that are not licenses.
+var passedByKind = map[string]Text{
+	KindPDF:           {"验证通过：文件签章真实有效，签章后未被修改。", "Verified: the document's signatures are genuine and it was not changed after signing."},
+	KindSeal:          {"验证通过：电子印章真实有效。", "Verified: the e-seal is genuine and valid."},
+	KindSealSignature: {"验证通过：电子签章真实有效。", "Verified: the e-seal signature is genuine and valid."},
 }

@@ -92,3 +92,16 @@ func TestJSONShape(t *testing.T) {
 		t.Error("ReasonOf does not see through wrapping")
 	}
 }
+
+func TestPassedMessageByKind(t *testing.T) {
+	for kind, wantZH := range map[string]string{KindLicenseQR: "证照", KindPDF: "文件签章", KindSeal: "电子印章"} {
+		r := &Report{Kind: kind}
+		s := Signature{}
+		s.Add("signature", nil, "")
+		r.Signatures = []Signature{s}
+		r.Finish()
+		if !strings.Contains(r.Message.ZH, wantZH) {
+			t.Errorf("%s: PASSED message %q does not speak of %s", kind, r.Message.ZH, wantZH)
+		}
+	}
+}
