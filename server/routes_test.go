@@ -2,7 +2,9 @@ package server
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"os"
 	"slices"
 	"sort"
 	"strings"
@@ -184,6 +186,21 @@ func testAccessMatrix(t *testing.T, e *env) {
 			if got == "401" || got == "403" || got == "404" {
 				problemCode(t, res)
 			}
+		}
+	}
+}
+
+// TestProblemCodesDocumented: every problem code the server can answer is
+// in docs/api.md's table, so clients can switch on all of them.
+func TestProblemCodesDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../docs/api.md")
+	if err != nil {
+		t.Skipf("docs/api.md not readable: %v", err)
+	}
+	for _, k := range allProblemKinds {
+		row := fmt.Sprintf("| `%s` | %d |", k.code, k.status)
+		if !strings.Contains(string(doc), row) {
+			t.Errorf("docs/api.md lacks the row %q", row)
 		}
 	}
 }
