@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	_ "net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -278,8 +279,14 @@ type envOption func(*Deps, *Config)
 func newEnv(t testing.TB, opts ...envOption) *env { return newEnvOn(t, "mem", opts...) }
 
 // backends are the stores the API tests run on: MemStore, and store/'s
-// SQLite through FromStore.
-var backends = []string{"mem", "sqlite"}
+// SQLite and (when ZHENGXIN_TEST_POSTGRES is set) PostgreSQL through
+// FromStore.
+var backends = func() []string {
+	if os.Getenv("ZHENGXIN_TEST_POSTGRES") != "" {
+		return []string{"mem", "sqlite", "postgres"}
+	}
+	return []string{"mem", "sqlite"}
+}()
 
 func testTime() time.Time { return time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC) }
 
@@ -301,6 +308,14 @@ func newEnvFull(t testing.TB, backend string, st Store, opts ...envOption) *env 
 	case "mem":
 		mem = NewMemStore()
 		st = mem
+	case "postgres":
+		url := pgTestSchema(t)
+		ps, err := store.Open(context.Background(), url, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ps.Close() })
+		st = FromStore(ps, func(p []byte) (string, error) { return string(p), nil })
 	case "sqlite":
 		ss, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "zhengxin.db"))
 		if err != nil {

@@ -18,7 +18,11 @@ import (
 // /readyz and the API recover by themselves within a few requests. It only
 // kills connections carrying this test's own application_name, so other
 // users of the shared database are not touched.
-func TestPostgresReconnects(t *testing.T) {
+// pgTestSchema makes a fresh schema on ZHENGXIN_TEST_POSTGRES (dropped at
+// the end of the test) and returns a URL that selects it and names the
+// connections after it (application_name = the schema). It skips when the
+// variable is not set.
+func pgTestSchema(t testing.TB) string {
 	base := os.Getenv("ZHENGXIN_TEST_POSTGRES")
 	if base == "" {
 		t.Skip("PostgreSQL test skipped: set ZHENGXIN_TEST_POSTGRES=postgres://postgres@127.0.0.1:5432/test?sslmode=disable to run it")
@@ -42,7 +46,22 @@ func TestPostgresReconnects(t *testing.T) {
 	if strings.Contains(base, "?") {
 		sep = "&"
 	}
-	url := base + sep + "search_path=" + schema + "&application_name=" + schema
+	return base + sep + "search_path=" + schema + "&application_name=" + schema
+}
+
+func TestPostgresReconnects(t *testing.T) {
+	base := os.Getenv("ZHENGXIN_TEST_POSTGRES")
+	if base == "" {
+		t.Skip("PostgreSQL test skipped: set ZHENGXIN_TEST_POSTGRES=postgres://postgres@127.0.0.1:5432/test?sslmode=disable to run it")
+	}
+	ctx := context.Background()
+	url := pgTestSchema(t)
+	schema := url[strings.LastIndex(url, "=")+1:]
+	admin, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Fatalf("connect to ZHENGXIN_TEST_POSTGRES: %v", err)
+	}
+	defer admin.Close(ctx)
 	st, err := store.Open(ctx, url, "")
 	if err != nil {
 		t.Fatal(err)
