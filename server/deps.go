@@ -23,6 +23,10 @@ type Deps struct {
 	Published Published // GET /trust-list, GET /status-lists/{id}
 	Seals     Seals     // /seals
 	PDFSigner PDFSigner // POST /pdf/sign
+	// Binder re-signs a claimed license for the wallet's device key, so
+	// its presentations must come from that device. Nil: claims with a
+	// device_key are refused (422 binding_unavailable).
+	Binder Binder
 
 	// Pages serves everything outside /api/v1, /healthz, /readyz and
 	// /metrics (the console, counter and wallet pages and their static
@@ -198,6 +202,16 @@ type Seals interface {
 	GetSeal(ctx context.Context, id string) (*SealInfo, []byte, error)
 	MakeSeal(ctx context.Context, agency string, req *SealRequest) (*SealInfo, error)
 }
+
+// Binder binds a license to a holder's device key (PEM SubjectPublicKeyInfo,
+// SM2 or ECDSA P-256): the license is re-signed with the key's thumbprint,
+// same identifier. A bad key is an error wrapping ErrInvalidKey.
+type Binder interface {
+	BindHolder(ctx context.Context, licenseID string, deviceKeyPEM []byte) (*License, error)
+}
+
+// ErrInvalidKey is wrapped by a Binder for a device key it cannot use.
+var ErrInvalidKey = errors.New("server: invalid device key")
 
 // PDFSigner signs any PDF with an agency's seal by incremental update.
 type PDFSigner interface {

@@ -5,10 +5,15 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/zhengxin/zhengxin/license"
 )
 
 type claimRequest struct {
 	Code string `json:"code"`
+	// DeviceKey is the wallet's device public key (PEM SPKI, SM2 or P-256);
+	// the claimed license is bound to it.
+	DeviceKey string `json:"device_key,omitempty"`
 }
 
 type claimResponse struct {
@@ -36,6 +41,17 @@ func (s *Server) claim(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, probValidation, "领取码应为 16 位字母数字（可含短横线）。", "A claim code has 16 letters and digits (dashes allowed).")
 		return
 	}
+	// A claim that cannot be bound is refused before the code is spent.
+	if req.DeviceKey != "" {
+		if s.deps.Binder == nil {
+			writeProblem(w, r, probNotConfigured, "此服务不能将证照绑定到设备密钥。", "This service cannot bind licenses to a device key.")
+			return
+		}
+		if _, err := license.ParseHolderPublicKey([]byte(req.DeviceKey)); err != nil {
+			writeProblem(w, r, probValidation, "设备密钥无效：应为 SM2 或 P-256 公钥（PEM）。", "The device key is not a valid SM2 or P-256 public key (PEM).")
+			return
+		}
+	}
 	c, err := s.store.RedeemClaim(r.Context(), claimHash(code), s.now().UTC())
 	if errors.Is(err, ErrNotFound) {
 		writeProblem(w, r, probNotFound, "领取码无效、已使用或已过期。", "The claim code is unknown, used or expired.")
@@ -51,7 +67,16 @@ func (s *Server) claim(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, probNotFound, "领取码无效、已使用或已过期。", "The claim code is unknown, used or expired.")
 		return
 	}
-	l, err := s.store.GetLicense(r.Context(), c.LicenseID)
+	var l *License
+	if req.DeviceKey != "" {
+		l, err = s.deps.Binder.BindHolder(r.Context(), c.LicenseID, []byte(req.DeviceKey))
+		if errors.Is(err, ErrInvalidKey) {
+			writeProblem(w, r, probValidation, "设备密钥无效：应为 SM2 或 P-256 公钥（PEM）。", "The device key is not a valid SM2 or P-256 public key (PEM).")
+			return
+		}
+	} else {
+		l, err = s.store.GetLicense(r.Context(), c.LicenseID)
+	}
 	if err != nil {
 		s.internal(w, r, err)
 		return
