@@ -40,8 +40,8 @@ type ImportOptions struct {
 // DefaultImportBatch is the default number of rows per transaction. The
 // rows' random keys (license id, row key) land all over their indexes, and
 // a transaction writes every index page it touched once: the larger the
-// batch, the more rows share each page write. 10,000 rows hold about 35
-// MB in flight, three batches at most.
+// batch, the more rows share each page write. A batch of 10,000 rows
+// holds about 30 MB; at most four are in memory.
 const DefaultImportBatch = 10000
 
 // ImportStats counts what an import did.
@@ -76,6 +76,8 @@ type importBatch struct {
 	items []importItem
 	rows  int64 // data rows read up to the end of this batch
 	err   error // a fatal read error after this batch's rows (CSV syntax)
+	todo  []int // items to sign
+	first int64 // the status index of todo[0]; the others follow
 }
 
 type importItem struct {
@@ -93,11 +95,12 @@ type importItem struct {
 // ImportCSV issues a license for every row of a CSV file, streaming.
 //
 // Three stages run at once, each handing its batch to the next, so memory
-// is bounded by three batches whatever the file size: the reader parses rows
-// into batches; the signer skips rows an earlier run issued, reserves
-// status indexes for the rest and signs them on every CPU; the committer
-// stores each signed batch in one transaction. Batch N+1 is signed while
-// batch N commits.
+// is bounded by four batches whatever the file size (one being read, one
+// being signed, the signed one waiting for the committer, one committing):
+// the reader parses rows into batches; the signer skips rows an earlier
+// run issued, has status indexes reserved for the rest and signs them on
+// every CPU; the committer stores each signed batch in one transaction.
+// Batch N+1 is signed while batch N commits.
 //
 // Every row has a key (the "key" column, else a digest of the row's
 // content), and the store's idempotency on that key makes a re-run after a
@@ -165,8 +168,7 @@ func (d *Dir) ImportCSV(ctx context.Context, r io.Reader, o ImportOptions) (Impo
 	pctx, stop := context.WithCancel(ctx)
 	defer stop()
 	// Unbuffered: a stage blocked handing over its batch is the one-deep
-	// queue, so at most three batches are in memory (read, signing,
-	// committing).
+	// queue.
 	toSign := make(chan *importBatch)
 	toCommit := make(chan *importBatch)
 
@@ -224,20 +226,37 @@ func (d *Dir) ImportCSV(ctx context.Context, r io.Reader, o ImportOptions) (Impo
 	go func() {
 		defer close(toCommit)
 		err := func() error {
-			for b := range toSign {
-				if pctx.Err() != nil {
-					return nil
-				}
-				if err := d.signBatch(pctx, signer, a.CreditCode, b, &lookup, reserve); err != nil {
-					return err
+			// One batch ahead: batch N+1's indexes are reserved before
+			// batch N is handed over. The committer serves the reservation
+			// as soon as it has committed N-1, then takes N and commits it
+			// while N+1 is signed. (Reserving after the hand-over would
+			// wait for N's commit, and signing and committing would take
+			// turns.)
+			cur, ok := <-toSign
+			if !ok {
+				return nil
+			}
+			if err := d.prepareBatch(pctx, a.CreditCode, cur, &lookup, reserve); err != nil {
+				return err
+			}
+			for {
+				d.signBatch(signer, a.CreditCode, cur)
+				next, more := <-toSign
+				if more && pctx.Err() == nil {
+					if err := d.prepareBatch(pctx, a.CreditCode, next, &lookup, reserve); err != nil {
+						return err
+					}
 				}
 				select {
-				case toCommit <- b:
+				case toCommit <- cur:
 				case <-pctx.Done():
 					return nil
 				}
+				if !more || pctx.Err() != nil {
+					return nil
+				}
+				cur = next
 			}
-			return nil
 		}()
 		if err != nil && pctx.Err() != nil {
 			err = nil // stopped (ctx ended or the committer failed): not the signer's error
@@ -364,15 +383,14 @@ func parseRow(row int64, rec, header []string, typeCol, keyCol int, typ string) 
 	return it
 }
 
-// signBatch skips the rows an earlier run issued (one lookup per batch, so
-// a resumed import costs no signatures for them), has the committer
-// reserve status indexes for the rest and signs them in parallel: SM2
-// signing is the CPU cost of an import.
+// prepareBatch skips the rows an earlier run issued (one lookup per
+// batch, so a resumed import costs no signatures for them) and has the
+// committer reserve status indexes for the rest.
 //
 // Skipping is an optimisation only: IssueLicenses checks every key again
 // in its transaction, so a row signed needlessly is still issued once.
 // lookup says whether to look; the signer and the committer share it.
-func (d *Dir) signBatch(ctx context.Context, signer *license.Signer, agency string, b *importBatch, lookup *atomic.Bool, reserve chan<- reservation) error {
+func (d *Dir) prepareBatch(ctx context.Context, agency string, b *importBatch, lookup *atomic.Bool, reserve chan<- reservation) error {
 	keys := make([]string, 0, len(b.items))
 	for i := range b.items {
 		if b.items[i].reason == "" {
@@ -393,7 +411,7 @@ func (d *Dir) signBatch(ctx context.Context, signer *license.Signer, agency stri
 		// if the store reports issued rows after all).
 		lookup.Store(len(done) > 0)
 	}
-	todo := make([]int, 0, len(keys))
+	b.todo = make([]int, 0, len(keys))
 	for i := range b.items {
 		it := &b.items[i]
 		if it.reason != "" {
@@ -404,18 +422,28 @@ func (d *Dir) signBatch(ctx context.Context, signer *license.Signer, agency stri
 			it.rec, it.req = nil, license.Request{}
 			continue
 		}
-		todo = append(todo, i)
+		b.todo = append(b.todo, i)
 	}
-	if len(todo) == 0 {
+	if len(b.todo) == 0 {
 		return nil
 	}
-	r := reservation{n: len(todo), reply: make(chan reserved, 1)}
+	r := reservation{n: len(b.todo), reply: make(chan reserved, 1)}
 	reserve <- r
 	res := <-r.reply
 	if res.err != nil {
 		return res.err
 	}
-	first := res.first
+	b.first = res.first
+	return nil
+}
+
+// signBatch signs the prepared rows of b in parallel: SM2 signing is the
+// CPU cost of an import.
+func (d *Dir) signBatch(signer *license.Signer, agency string, b *importBatch) {
+	todo, first := b.todo, b.first
+	if len(todo) == 0 {
+		return
+	}
 	// Workers take rows in small chunks: on a shared machine one
 	// descheduled worker must not hold up the batch's end.
 	const chunk = 32
@@ -437,7 +465,6 @@ func (d *Dir) signBatch(ctx context.Context, signer *license.Signer, agency stri
 		}()
 	}
 	wg.Wait()
-	return nil
 }
 
 func (d *Dir) signOne(signer *license.Signer, agency string, it *importItem, index uint64) {
