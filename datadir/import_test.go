@@ -517,3 +517,43 @@ func TestImportCSVOldRowsLater(t *testing.T) {
 	}
 	checkExactlyOnce(t, d, validHolders(t, data))
 }
+
+// orderStore records, at each IssueLicenses call, how many reservations
+// had been made.
+type orderStore struct {
+	store.Store
+	reserves atomic.Int64
+	atCommit []int64
+}
+
+func (s *orderStore) ReserveStatusIndexes(ctx context.Context, agency string, n int) (int64, error) {
+	s.reserves.Add(1)
+	return s.Store.ReserveStatusIndexes(ctx, agency, n)
+}
+
+func (s *orderStore) IssueLicenses(ctx context.Context, b []store.LicenseRecord, a *store.AuditEntry) ([]store.IssueResult, error) {
+	s.atCommit = append(s.atCommit, s.reserves.Load())
+	return s.Store.IssueLicenses(ctx, b, a)
+}
+
+// TestImportCSVPipelines: batch N+1's status indexes are reserved before
+// batch N's commit starts. That is what lets batch N+1 be signed while N
+// commits: a reservation takes the lock a commit holds, so one made after
+// the commit started would wait for its end.
+func TestImportCSVPipelines(t *testing.T) {
+	d := newDir(t, false)
+	ord := &orderStore{Store: d.Store}
+	d.Store = ord
+	const batches = 5
+	if _, err := d.ImportCSV(context.Background(), bytes.NewReader(genCSV(t, 20*batches, 31)), datadir.ImportOptions{BatchSize: 20}); err != nil {
+		t.Fatal(err)
+	}
+	if len(ord.atCommit) != batches {
+		t.Fatalf("%d commits, want %d", len(ord.atCommit), batches)
+	}
+	for i, n := range ord.atCommit {
+		if want := int64(min(i+2, batches)); n < want {
+			t.Errorf("commit of batch %d started after %d reservations, want %d (the next batch's made before)", i+1, n, want)
+		}
+	}
+}
