@@ -44,7 +44,9 @@ func (s *Server) claim(w http.ResponseWriter, r *http.Request) {
 	// A claim that cannot be bound is refused before the code is spent.
 	if req.DeviceKey != "" {
 		if s.deps.Binder == nil {
-			writeProblem(w, r, probNotConfigured, "此服务不能将证照绑定到设备密钥。", "This service cannot bind licenses to a device key.")
+			// 400 naming the field: a wallet then claims without it and
+			// shows the static QR (wallet.js).
+			writeProblem(w, r, probBadRequest, "此服务不能将证照绑定到设备密钥（device_key）。", "This service cannot bind licenses to a device key (device_key).")
 			return
 		}
 		if _, err := license.ParseHolderPublicKey([]byte(req.DeviceKey)); err != nil {
