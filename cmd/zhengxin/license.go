@@ -38,7 +38,8 @@ Subcommands:
 A JSON file for --json is {"type": "business_license", "fields": {...},
 "idempotency_key": "..."}; a CSV file has a header row naming field keys, a
 "type" column (or --type for all rows), and optionally "key" (the row's
-idempotency key; default: the row's holder_id + type + number). Rejected rows
+idempotency key; default: an SM3 digest of the row's type and fields, so the
+same row imported twice is one license). Rejected rows
 go to the --rejects file (default FILE.rejects.csv) with their reason.
 
 Examples:
@@ -86,7 +87,7 @@ func cmdLicense(args []string, c *cli) error {
 	jsonFile := fs.String("json", "", "issue from a JSON file")
 	csvFile := fs.String("csv", "", "issue in bulk from a CSV file")
 	rejects := fs.String("rejects", "", "where rejected CSV rows go (default CSV.rejects.csv)")
-	batch := fs.Int("batch", 2000, "rows per transaction for --csv")
+	batch := fs.Int("batch", 0, "rows per transaction for --csv (default 10000)")
 	holderKey := fs.String("holder-key", "", "bind to the holder's device public key (PEM file)")
 	idem := fs.String("key", "", "idempotency key for a single issue")
 	asJSON := fs.Bool("json-out", false, "issue: print the issued license as JSON (list and show take --json)")
