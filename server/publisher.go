@@ -135,14 +135,40 @@ func (p *Publisher) build(ctx context.Context, id string, now time.Time) ([]byte
 	return signer.SignStatusList(l, now, now.Add(validity))
 }
 
-// ReserveFrom returns a LicenseIssuer.Reserve function over store/: one
+// ReserveFrom returns a LicenseIssuer.Reserve function over store/: an
 // index of the agency's own list (named by the agency code) per license.
+// Indexes are reserved from the store in blocks of ReserveBlock and handed
+// out one by one, so issuing does not pay a locked round trip to the
+// database per license. Indexes of a block left when the process stops
+// stay unused: a status list treats them as absent.
 func ReserveFrom(st store.Store) func(ctx context.Context, agency string) (string, uint64, error) {
-	return func(ctx context.Context, agency string) (string, uint64, error) {
-		first, err := st.ReserveStatusIndexes(ctx, agency, 1)
+	r := &blockReserver{st: st, next: map[string][2]int64{}}
+	return r.reserve
+}
+
+// ReserveBlock is how many status indexes ReserveFrom takes from the store
+// at a time.
+const ReserveBlock = 256
+
+type blockReserver struct {
+	st   store.Store
+	mu   sync.Mutex
+	next map[string][2]int64 // agency -> [next, end)
+}
+
+func (r *blockReserver) reserve(ctx context.Context, agency string) (string, uint64, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	b := r.next[agency]
+	if b[0] >= b[1] {
+		first, err := r.st.ReserveStatusIndexes(ctx, agency, ReserveBlock)
 		if err != nil {
 			return "", 0, err
 		}
-		return agency, uint64(first), nil
+		b = [2]int64{first, first + ReserveBlock}
 	}
+	idx := b[0]
+	b[0]++
+	r.next[agency] = b
+	return agency, uint64(idx), nil
 }

@@ -59,6 +59,10 @@ var (
 	serve    = flag.Bool("serve", false, "internal: run the server child")
 	inproc   = flag.Duration("inproc", 3*time.Second, "how long the child measures in-process verification first")
 	client   = flag.String("client", "raw", "raw (minimal keep-alive HTTP/1.1 client) or net (net/http client)")
+	// As `zhengxin serve` runs: the status index reserved before signing
+	// (it is in the signed license) and the QR made at issuance.
+	reserveIdx = flag.Bool("reserve", true, "issue: reserve the status index before signing, as zhengxin serve does")
+	lazyQR     = flag.Bool("lazyqr", false, "issue: skip making the QR text at issuance (zhengxin serve makes it)")
 )
 
 func main() {
@@ -140,6 +144,7 @@ func child() error {
 		return err
 	}
 	var st server.Store
+	var reserve func(context.Context, string) (string, uint64, error)
 	backend := "memory"
 	if *mode == "issue" {
 		if *pgURL == "" {
@@ -156,6 +161,9 @@ func child() error {
 		}
 		defer ss.Close()
 		st, backend = server.FromStore(ss, server.LicenseQRText), "postgres"
+		if *reserveIdx {
+			reserve = server.ReserveFrom(ss)
+		}
 	} else {
 		st = server.NewMemStore()
 	}
@@ -168,7 +176,7 @@ func child() error {
 		return err
 	}
 	opts := verify.Options{Trust: pool, Status: server.StoreStatus{Store: st}}
-	iss := &server.LicenseIssuer{Signer: func(string) (*license.Signer, error) { return signer, nil }, LazyQR: backend == "postgres"}
+	iss := &server.LicenseIssuer{Signer: func(string) (*license.Signer, error) { return signer, nil }, LazyQR: backend == "postgres" && *lazyQR, Reserve: reserve}
 	srv, err := server.New(server.Deps{
 		Store: st, Verify: server.VerifierFor(opts), Issuer: iss,
 		Logger: slog.New(slog.NewJSONHandler(io.Discard, nil)),
@@ -255,7 +263,8 @@ func startChild(m string) (*hello, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	cmd := exec.Command(self, "-serve", "-mode", m, "-pg", *pgURL, "-inproc", inproc.String())
+	cmd := exec.Command(self, "-serve", "-mode", m, "-pg", *pgURL, "-inproc", inproc.String(),
+		fmt.Sprintf("-reserve=%v", *reserveIdx), fmt.Sprintf("-lazyqr=%v", *lazyQR))
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
