@@ -100,15 +100,7 @@ func (d *Dir) IssueCert(ctx context.Context, agency, role, commonName string, va
 	if !ok {
 		return nil, fmt.Errorf("unknown certificate role %q: use one of %s", role, strings.Join(RoleNames(), ", "))
 	}
-	a, err := d.Agency(agency)
-	if err != nil {
-		return nil, err
-	}
-	caKey, err := d.AgencyKey(a.CreditCode, RoleAgencyCA)
-	if err != nil {
-		return nil, err
-	}
-	ca, err := d.AgencyCert(a.CreditCode, RoleAgencyCA)
+	a, ca, err := d.agencyCA(agency)
 	if err != nil {
 		return nil, err
 	}
@@ -122,7 +114,7 @@ func (d *Dir) IssueCert(ctx context.Context, agency, role, commonName string, va
 	if err != nil {
 		return nil, err
 	}
-	c, err := certs.CA{Cert: ca, Key: caKey}.Issue(p.profile, &k.PublicKey, certs.Name{CommonName: commonName, Organization: a.Name, CreditCode: a.CreditCode}, d.Now().UTC(), validity)
+	c, err := ca.Issue(p.profile, &k.PublicKey, certs.Name{CommonName: commonName, Organization: a.Name, CreditCode: a.CreditCode}, d.Now().UTC(), validity)
 	if err != nil {
 		return nil, err
 	}
@@ -153,6 +145,23 @@ func (d *Dir) IssueCert(ctx context.Context, agency, role, commonName string, va
 	_, err = d.Store.AppendAudit(ctx, store.AuditEntry{At: d.Now().UTC(), Actor: "cli", Action: "cert.issue", Object: serialHex(c),
 		Detail: mustJSON(map[string]string{"agency": a.CreditCode, "role": role, "subject": commonName})})
 	return c, err
+}
+
+// agencyCA returns the agency and its CA: certificate and key.
+func (d *Dir) agencyCA(agency string) (AgencyConfig, certs.CA, error) {
+	a, err := d.Agency(agency)
+	if err != nil {
+		return a, certs.CA{}, err
+	}
+	key, err := d.AgencyKey(a.CreditCode, RoleAgencyCA)
+	if err != nil {
+		return a, certs.CA{}, err
+	}
+	cert, err := d.AgencyCert(a.CreditCode, RoleAgencyCA)
+	if err != nil {
+		return a, certs.CA{}, err
+	}
+	return a, certs.CA{Cert: cert, Key: key}, nil
 }
 
 // RevocationReasons maps the reason names the CLI accepts to RFC 5280 codes.
@@ -204,15 +213,7 @@ func (d *Dir) RevokeCert(ctx context.Context, serial, reason string) error {
 // WriteCRL makes a fresh CRL for the agency CA from the store's
 // revocations, writes it to agencies/<code>/crl.pem and returns its PEM.
 func (d *Dir) WriteCRL(ctx context.Context, agency string) ([]byte, error) {
-	a, err := d.Agency(agency)
-	if err != nil {
-		return nil, err
-	}
-	caKey, err := d.AgencyKey(a.CreditCode, RoleAgencyCA)
-	if err != nil {
-		return nil, err
-	}
-	ca, err := d.AgencyCert(a.CreditCode, RoleAgencyCA)
+	a, ca, err := d.agencyCA(agency)
 	if err != nil {
 		return nil, err
 	}
@@ -239,7 +240,7 @@ func (d *Dir) WriteCRL(ctx context.Context, agency string) ([]byte, error) {
 		}
 	}
 	now := d.Now().UTC()
-	crl, err := certs.CA{Cert: ca, Key: caKey}.NewCRL(revoked, number, now, now.Add(CRLValidity))
+	crl, err := ca.NewCRL(revoked, number, now, now.Add(CRLValidity))
 	if err != nil {
 		return nil, err
 	}
