@@ -1,7 +1,6 @@
 package certs
 
 import (
-	"bytes"
 	"crypto/ecdsa"
 	"crypto/rand"
 	"crypto/x509"
@@ -433,9 +432,4 @@ func describeCert(cert *smx509.Certificate) string {
 		return fmt.Sprintf("%q", cert.Subject.CommonName)
 	}
 	return fmt.Sprintf("certificate with serial %x", cert.SerialNumber)
-}
-
-// sameKey reports whether two certificates certify the same public key.
-func sameKey(a, b *smx509.Certificate) bool {
-	return bytes.Equal(a.RawSubjectPublicKeyInfo, b.RawSubjectPublicKeyInfo)
 }

@@ -47,9 +47,6 @@ const KDFIterations = 100_000
 // maxPEMInput bounds every PEM/DER input this package parses.
 const maxPEMInput = 1 << 20
 
-// sm2UID is the SM2 user ID (GM/T 0009 default) used for every signature.
-var sm2UID = []byte("1234567812345678")
-
 // GenerateKey returns a new SM2 key pair from crypto/rand.
 func GenerateKey() (*sm2.PrivateKey, error) {
 	k, err := sm2.GenerateKey(rand.Reader)

@@ -615,17 +615,6 @@ func (l *License) Digest() []byte {
 	return h[:]
 }
 
-// holderIDType is the 持证主体代码类型 (GB/T 36903): the holder_id_type
-// field when the type has one and it was given, else the type's default.
-func (l *License) holderIDType() int64 {
-	if f := l.Type.Field("holder_id_type"); f != nil {
-		if v, ok := l.values[f.Tag].(int64); ok {
-			return v
-		}
-	}
-	return l.Type.HolderIDType
-}
-
 // Subject is the disclosed content for a verification report: stable keys
 // plus labels (see docs/formats.md, "Report subject").
 func (l *License) Subject() map[string]any {

@@ -119,10 +119,9 @@ type catalogue struct {
 }
 
 var (
-	allTypes      []*Type
-	typeByKey     = map[string]*Type{}
-	typeByNum     = map[uint64]*Type{}
-	holderIDTypes []Code
+	allTypes  []*Type
+	typeByKey = map[string]*Type{}
+	typeByNum = map[uint64]*Type{}
 )
 
 func init() {
@@ -130,7 +129,6 @@ func init() {
 	if err := json.Unmarshal(typesJSON, &c); err != nil {
 		panic("license: types.json: " + err.Error())
 	}
-	holderIDTypes = c.CodeLists["holder_id_type"]
 	for _, t := range c.Types {
 		if err := t.resolve(c.CodeLists); err != nil {
 			panic("license: types.json: type " + t.Key + ": " + err.Error())
@@ -432,15 +430,6 @@ func (f *Field) Display(v any) string {
 		return f.Format(v) + f.Unit
 	}
 	return f.Format(v)
-}
-
-func holderIDTypeName(code int64) string {
-	for _, c := range holderIDTypes {
-		if c.Code == code {
-			return c.ZH
-		}
-	}
-	return strconv.FormatInt(code, 10)
 }
 
 // validate parses the text-form fields of a request against the type and

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"reflect"
 	"sort"
 	"strconv"
@@ -305,14 +304,3 @@ func writeName(w *bytes.Buffer, s string) {
 	}
 }
 
-// countingWriter tracks how many bytes went to w.
-type countingWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countingWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
-}

@@ -143,11 +143,6 @@ func tooLarge(w http.ResponseWriter, r *http.Request, n int64) {
 		fmt.Sprintf("请求内容超过上限 %d MB。", n>>20), fmt.Sprintf("The request body exceeds the limit of %d MB.", n>>20))
 }
 
-func isTooLarge(err error) bool {
-	var mb *http.MaxBytesError
-	return errors.As(err, &mb)
-}
-
 // answerTooLarge answers 413 when err is a body-limit error, naming the
 // limit that applied; it reports whether it did.
 func answerTooLarge(w http.ResponseWriter, r *http.Request, err error) bool {
