@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
+	"fmt"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -100,103 +100,54 @@ func newE2EWorld(t *testing.T, bindAtClaim bool) (*e2eWorld, *httptest.Server) {
 			t.Fatal(err)
 		}
 	}
-	var wraps []func(http.Handler) http.Handler
-	if bindAtClaim {
-		wraps = append(wraps, w.bindAtClaim)
-	}
-	ts := startPagesServer(t, server.Deps{
+	deps := server.Deps{
 		Store:  w.store,
 		Issuer: &server.LicenseIssuer{Signer: func(string) (*license.Signer, error) { return w.signer, nil }},
 		Now:    w.clock.Now,
 		Verify: func(ctx context.Context, input []byte, hint string) *report.Report {
 			return verify.Verify(ctx, input, opts)
 		},
-	}, wraps...)
+	}
+	if bindAtClaim {
+		// The server's claim handler binds through this, as datadir does
+		// for `zhengxin serve`; without it, a claim with a device key is
+		// refused and the wallet falls back to the static QR.
+		deps.Binder = e2eBinder{w: w, db: db}
+	}
+	ts := startPagesServer(t, deps)
 	return w, ts
 }
 
-// e2eIssuer turns a re-signed license into the server's License (for the
-// claim-binding shim below).
-type e2eIssuer e2eWorld
+// e2eBinder re-signs a claimed license for the wallet's device key and
+// records the binding in the store: datadir.BindHolder over the test's
+// own signer.
+type e2eBinder struct {
+	w  *e2eWorld
+	db store.Store
+}
 
-func (w *e2eIssuer) toServer(l *license.License, agency string) (*server.License, error) {
-	qr, err := l.QRText()
+func (b e2eBinder) BindHolder(ctx context.Context, id string, pemKey []byte) (*server.License, error) {
+	dev, err := license.ParseHolderPublicKey(pemKey)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", server.ErrInvalidKey, err)
+	}
+	lic, err := b.w.store.GetLicense(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	m := l.Map()
-	fields := map[string]any{}
-	for k, v := range m {
-		fields[k] = v
+	old, err := license.ParseLicense(lic.Signed)
+	if err != nil {
+		return nil, err
 	}
-	return &server.License{ID: l.ID(), Type: l.Type.Key, Agency: agency, HolderName: m["holder_name"], HolderID: m["holder_id"],
-		Status: "valid", IssuedAt: w.clock.Now().UTC(), ValidFrom: l.ValidFrom.Time(), Fields: fields, QR: qr, Signed: l.Marshal(),
-		StatusList: l.StatusList, StatusIndex: l.StatusIndex}, nil
-}
-
-// bindAtClaim stands in for the device-key binding that POST
-// /api/v1/holder/claim does not do yet: it passes {code} on to the real
-// handler and re-signs the claimed license for the wallet's device_key
-// (PEM SPKI), as datadir.BindHolder does. Remove it when the server binds.
-func (w *e2eWorld) bindAtClaim(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost || r.URL.Path != "/api/v1/holder/claim" {
-			next.ServeHTTP(rw, r)
-			return
-		}
-		var in struct {
-			Code      string `json:"code"`
-			DeviceKey string `json:"device_key"`
-		}
-		body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<16))
-		if err := json.Unmarshal(body, &in); err != nil || in.DeviceKey == "" {
-			http.Error(rw, "e2e: claim without device_key", http.StatusBadRequest)
-			return
-		}
-		fwd, _ := json.Marshal(map[string]string{"code": in.Code})
-		r2 := r.Clone(r.Context())
-		r2.Body, r2.ContentLength = io.NopCloser(bytes.NewReader(fwd)), int64(len(fwd))
-		rec := httptest.NewRecorder()
-		next.ServeHTTP(rec, r2)
-		if rec.Code != http.StatusOK {
-			for k, v := range rec.Header() {
-				rw.Header()[k] = v
-			}
-			rw.WriteHeader(rec.Code)
-			rw.Write(rec.Body.Bytes())
-			return
-		}
-		var out map[string]json.RawMessage
-		var lic server.License
-		if json.Unmarshal(rec.Body.Bytes(), &out) != nil || json.Unmarshal(out["license"], &lic) != nil {
-			http.Error(rw, "e2e: unexpected claim answer", http.StatusInternalServerError)
-			return
-		}
-		dev, err := license.ParseHolderPublicKey([]byte(in.DeviceKey))
-		if err != nil {
-			http.Error(rw, "e2e: "+err.Error(), http.StatusBadRequest)
-			return
-		}
-		old, err := license.ParseLicense(lic.Signed)
-		if err == nil {
-			var nl *license.License
-			nl, err = w.signer.Issue(license.Request{Type: old.Type.Key, Fields: old.Map(), Serial: old.Serial, Version: old.Version,
-				StatusList: old.StatusList, StatusIndex: old.StatusIndex, HolderKey: dev})
-			if err == nil {
-				var sl *server.License
-				if sl, err = (*e2eIssuer)(w).toServer(nl, lic.Agency); err == nil {
-					sl.Status, sl.IssuedAt = lic.Status, lic.IssuedAt
-					out["license"], _ = json.Marshal(sl)
-				}
-			}
-		}
-		if err != nil {
-			http.Error(rw, "e2e: binding: "+err.Error(), http.StatusInternalServerError)
-			return
-		}
-		rw.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(rw).Encode(out)
-	})
+	nl, err := b.w.signer.Issue(license.Request{Type: old.Type.Key, Fields: old.Map(), Serial: old.Serial, Version: old.Version,
+		StatusList: old.StatusList, StatusIndex: old.StatusIndex, HolderKey: dev})
+	if err != nil {
+		return nil, err
+	}
+	if err := b.db.BindHolderKey(ctx, id, pemKey, nl.Marshal(), store.AuditEntry{At: b.w.clock.Now().UTC(), Actor: "wallet", Action: "license.bind"}); err != nil {
+		return nil, err
+	}
+	return b.w.store.GetLicense(ctx, id)
 }
 
 // The whole journey in three browsers: the issuer issues in the console

@@ -141,7 +141,9 @@
       if (["type", "id", "license_id", "identifier", "type_name", "fields", "holder_bound", "status_list", "status_index"].indexOf(k) >= 0) return;
       rows.push([k, fieldLabel(ty, k), fieldValue(ty, k, sub[k])]);
     });
-    if (sub.holder_bound === false && r.kind === "license-qr") rows.push(["holder_bound", ["出示方式", "Shown as"], "静态二维码，未绑定持证人设备 / static QR, not bound to the holder's device"]);
+    // A static QR proves what the license says, never who shows it, even
+    // when the license itself is bound to a device.
+    if (r.kind === "license-qr") rows.push(["holder_bound", ["出示方式", "Shown as"], "静态二维码，未绑定持证人设备 / static QR, not bound to the holder's device"]);
     dl.hidden = rows.length === 0;
     $("verdict-unverified").hidden = rows.length === 0 || v === "PASSED";
     rows.forEach(function (row) {
