@@ -303,4 +303,3 @@ func writeName(w *bytes.Buffer, s string) {
 		w.WriteByte(c)
 	}
 }
-

@@ -69,10 +69,7 @@ func (s *Server) listAgencies(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	if as == nil {
-		as = []*Agency{}
-	}
-	writeJSON(w, http.StatusOK, pageOf[*Agency]{Items: as})
+	writePage(w, as, "")
 }
 
 type tokenRequest struct {
@@ -145,10 +142,7 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	if ts == nil {
-		ts = []*Token{}
-	}
-	writeJSON(w, http.StatusOK, pageOf[*Token]{Items: ts})
+	writePage(w, ts, "")
 }
 
 func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) {

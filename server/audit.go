@@ -35,10 +35,7 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	if items == nil {
-		items = []*AuditEntry{}
-	}
-	writeJSON(w, http.StatusOK, pageOf[*AuditEntry]{Items: items, NextCursor: next})
+	writePage(w, items, next)
 }
 
 type auditCheck struct {

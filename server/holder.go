@@ -112,10 +112,7 @@ func (s *Server) holderLicenses(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	if items == nil {
-		items = []*License{}
-	}
-	writeJSON(w, http.StatusOK, pageOf[*License]{Items: items, NextCursor: next})
+	writePage(w, items, next)
 }
 
 func (s *Server) holderUsage(w http.ResponseWriter, r *http.Request) {
@@ -145,10 +142,7 @@ func (s *Server) listUsage(w http.ResponseWriter, r *http.Request, f UsageFilter
 		s.internal(w, r, err)
 		return
 	}
-	if items == nil {
-		items = []*Usage{}
-	}
-	writeJSON(w, http.StatusOK, pageOf[*Usage]{Items: items, NextCursor: next})
+	writePage(w, items, next)
 }
 
 type usageRequest struct {

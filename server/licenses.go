@@ -144,6 +144,15 @@ type pageOf[T any] struct {
 	NextCursor string `json:"next_cursor,omitempty"`
 }
 
+// writePage answers 200 with one page of a list; an empty page has
+// "items": [], never null, so clients can iterate without a check.
+func writePage[T any](w http.ResponseWriter, items []T, next string) {
+	if items == nil {
+		items = []T{}
+	}
+	writeJSON(w, http.StatusOK, pageOf[T]{Items: items, NextCursor: next})
+}
+
 func (s *Server) listLicenses(w http.ResponseWriter, r *http.Request) {
 	p := PrincipalFrom(r.Context())
 	q := r.URL.Query()
@@ -167,10 +176,7 @@ func (s *Server) listLicenses(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	if items == nil {
-		items = []*License{}
-	}
-	writeJSON(w, http.StatusOK, pageOf[*License]{Items: items, NextCursor: next})
+	writePage(w, items, next)
 }
 
 // license loads {id} and checks the caller may see it; otherwise it

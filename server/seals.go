@@ -28,10 +28,7 @@ func (s *Server) listSeals(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	if ss == nil {
-		ss = []*SealInfo{}
-	}
-	writeJSON(w, http.StatusOK, pageOf[*SealInfo]{Items: ss})
+	writePage(w, ss, "")
 }
 
 // getSeal sends the GB/T 38540 seal file (.esl). Another agency's seal is
