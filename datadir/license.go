@@ -87,7 +87,7 @@ func (d *Dir) IssueLicense(ctx context.Context, r IssueRequest) (Issued, error) 
 	}
 	stored, existed, err := d.Store.IssueLicense(ctx, rec, store.AuditEntry{
 		At: d.Now().UTC(), Actor: operatorOr(r.Operator), Action: "license.issue", Object: rec.ID,
-		Detail: mustJSON(map[string]string{"type": l.Type.Key, "holder": maskID(rec.HolderIDNumber)}),
+		Detail: mustJSON(map[string]string{"type": l.Type.Key, "holder": license.MaskID(rec.HolderIDNumber)}),
 	})
 	if err != nil {
 		return Issued{}, err
@@ -135,15 +135,6 @@ func recordOf(l *license.License, agency, idem string, fields map[string]string)
 		rec.ValidTo = l.ValidTo.Time()
 	}
 	return rec, nil
-}
-
-// maskID keeps the first 4 and last 4 characters of an ID number, so
-// audit details and logs never hold a full ID number.
-func maskID(s string) string {
-	if len(s) <= 8 {
-		return "****"
-	}
-	return s[:4] + "**********"[:len(s)-8] + s[len(s)-4:]
 }
 
 // LoadLicense returns a stored license and its parsed holder copy.

@@ -3,26 +3,12 @@ package server
 import (
 	"encoding/json"
 	"io"
-	"unicode/utf8"
+
+	"github.com/zhengxin/zhengxin/license"
 )
 
 // MaskID hides the middle of a holder ID number or credit code for logs and
-// the audit log: the first 4 and last 4 characters stay, 8 asterisks stand
-// for the rest whatever its length ("1101********002X"). Shorter values
-// keep only their last 2 characters.
-func MaskID(id string) string {
-	n := utf8.RuneCountInString(id)
-	if n == 0 {
-		return ""
-	}
-	r := []rune(id)
-	if n >= 12 {
-		return string(r[:4]) + "********" + string(r[n-4:])
-	}
-	if n <= 2 {
-		return "**"
-	}
-	return "****" + string(r[n-2:])
-}
+// the audit log; see license.MaskID.
+func MaskID(id string) string { return license.MaskID(id) }
 
 func jsonEncode(w io.Writer, v any) error { return json.NewEncoder(w).Encode(v) }
