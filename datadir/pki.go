@@ -278,3 +278,20 @@ func (d *Dir) TrustList(ctx context.Context) ([]byte, error) {
 	}
 	return certs.SignTrustList(tl, root, rootKey)
 }
+
+// TrustListFile is what a verifier installs: the root certificate, then
+// the signed trust list. "verify --trust FILE" takes the file's
+// certificates as the anchors the list's signature is checked against;
+// whoever installs it decides to trust that root (compare its fingerprint
+// out of band).
+func (d *Dir) TrustListFile(ctx context.Context) ([]byte, error) {
+	b, err := d.TrustList(ctx)
+	if err != nil {
+		return nil, err
+	}
+	root, err := d.RootCert()
+	if err != nil {
+		return nil, err
+	}
+	return append(certs.EncodeCertificatePEM(root), b...), nil
+}

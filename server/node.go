@@ -12,7 +12,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/zhengxin/zhengxin/certs"
 	"github.com/zhengxin/zhengxin/datadir"
 	"github.com/zhengxin/zhengxin/license"
 	"github.com/zhengxin/zhengxin/seal"
@@ -45,7 +44,7 @@ func ForDataDir(ctx context.Context, d *datadir.Dir) (Deps, error) {
 		Verify: VerifierFor(opts),
 		Issuer: &LicenseIssuer{Signer: d.Signer, Reserve: ReserveFrom(d.Store), Render: n.render},
 		Published: &Publisher{Store: d.Store, Signer: d.Signer, Now: d.Now,
-			TrustListFile: n.trustList},
+			TrustListFile: d.TrustListFile},
 		Seals:      StoreSeals{Store: d.Store, Make: n.makeSeal},
 		PDFSigner:  n,
 		Binder:     n,
@@ -62,20 +61,6 @@ type node struct {
 
 func (n *node) render(ctx context.Context, l *License) ([]byte, error) {
 	return n.d.LicensePDF(ctx, l.ID)
-}
-
-// trustList is what `zhengxin ca trust-list` writes: the root, then the
-// signed list, so a verifier can load the file as it is.
-func (n *node) trustList(ctx context.Context) ([]byte, error) {
-	b, err := n.d.TrustList(ctx)
-	if err != nil {
-		return nil, err
-	}
-	root, err := n.d.RootCert()
-	if err != nil {
-		return nil, err
-	}
-	return append(certs.EncodeCertificatePEM(root), b...), nil
 }
 
 func (n *node) makeSeal(ctx context.Context, agency string, req *SealRequest) (store.Seal, error) {

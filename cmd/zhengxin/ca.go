@@ -165,19 +165,11 @@ func cmdCA(args []string, c *cli) error {
 		}
 		return write(b)
 	case "trust-list":
-		b, err := d.TrustList(ctx)
+		b, err := d.TrustListFile(ctx)
 		if err != nil {
 			return fmt.Errorf("trust-list: %w", err)
 		}
-		// The root goes first: "verify --trust FILE" takes the bundle's
-		// certificates as the anchors the list's signature is checked
-		// against. Whoever installs the file decides to trust that root;
-		// compare its fingerprint out of band.
-		root, err := d.RootCert()
-		if err != nil {
-			return err
-		}
-		return write(append(certs.EncodeCertificatePEM(root), b...))
+		return write(b)
 	}
 	return nil
 }
