@@ -6,8 +6,10 @@ import (
 	"crypto/elliptic"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"math/big"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -440,5 +442,57 @@ func TestReissueFromMap(t *testing.T) {
 		if l2.ID() == l.ID() || !strings.Contains(l2.ID(), ".002.") {
 			t.Errorf("version not bumped: %s", l2.ID())
 		}
+	}
+}
+
+// TestSubjectJSON checks the report subject's hand-written JSON against
+// encoding/json: what it decodes to equals the documented shape built
+// here from the license, and strings are escaped as encoding/json does.
+func TestSubjectJSON(t *testing.T) {
+	s, _ := testSigner(t)
+	l := issueSample(t, s, "business_license", func(r *Request) {
+		r.Fields["holder_name"] = "杭州\"<西湖>\"\u2028&\\味道"
+	})
+	js, err := json.Marshal(l.Subject())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !json.Valid(js) || strings.Contains(string(js), "<") || strings.Contains(string(js), "\u2028") {
+		t.Fatalf("not HTML-safe JSON: %s", js)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(js, &got); err != nil {
+		t.Fatal(err)
+	}
+	fields := map[string]any{}
+	var order []string
+	for _, fv := range l.Fields() {
+		fields[fv.Field.Key] = map[string]any{"label": fv.Field.ZH, "label_en": fv.Field.EN, "value": fv.Text(), "display": fv.Field.Display(fv.Value)}
+		order = append(order, fv.Field.Key)
+	}
+	want := map[string]any{
+		"id": l.ID(), "type": "business_license", "type_name": "营业执照", "issuer_code": testIssuer,
+		"holder_bound": false, "status_list": "L1", "status_index": float64(12345), "fields": fields,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("subject JSON\n got %v\nwant %v", got, want)
+	}
+	if f := got["fields"].(map[string]any)["holder_name"].(map[string]any); f["value"] != "杭州\"<西湖>\"\u2028&\\味道" {
+		t.Errorf("holder_name round trip: %q", f["value"])
+	}
+	// Fields come in type order (as printed on the license).
+	pos := -1
+	for _, k := range order {
+		i := strings.Index(string(js), `"`+k+`":{`)
+		if i < pos {
+			t.Errorf("field %s out of type order in %s", k, js)
+		}
+		pos = i
+	}
+	// Off a status list: neither status key.
+	l2 := issueSample(t, s, "business_license", func(r *Request) { r.StatusList, r.StatusIndex = "", 0 })
+	js2, _ := json.Marshal(l2.Subject())
+	if strings.Contains(string(js2), "status_") {
+		t.Errorf("status keys without a list: %s", js2)
 	}
 }

@@ -10,7 +10,7 @@ func TestMaskID(t *testing.T) {
 		"E1234567":                    "****67",
 		"AB":                          "**",
 		"":                            "",
-		"张三丰李四王五赵六钱七孙八":               "张三丰李********钱七孙八",
+		"张三丰李四王五赵六钱七孙八": "张三丰李********钱七孙八",
 	} {
 		if got := MaskID(in); got != want {
 			t.Errorf("MaskID(%q) = %q, want %q", in, got, want)

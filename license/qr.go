@@ -77,7 +77,7 @@ func decompress(b []byte) ([]byte, error) {
 		return nil, formatErr("zlib: %v", io.ErrUnexpectedEOF)
 	}
 	if b[0]&0x0f != 8 || b[0]>>4 > 7 || (uint(b[0])<<8|uint(b[1]))%31 != 0 {
-		return nil, formatErr("zlib: %v", zlib.ErrHeader)
+		return nil, formatErr("%v", zlib.ErrHeader)
 	}
 	var dict []byte
 	rest := b[2:]
@@ -86,7 +86,7 @@ func decompress(b []byte) ([]byte, error) {
 			return nil, formatErr("zlib: %v", io.ErrUnexpectedEOF)
 		}
 		if binary.BigEndian.Uint32(rest) != zlibDictID {
-			return nil, formatErr("zlib: %v", zlib.ErrDictionary)
+			return nil, formatErr("%v", zlib.ErrDictionary)
 		}
 		dict, rest = zlibDictBytes, rest[4:]
 	}
@@ -118,7 +118,7 @@ func decompress(b []byte) ([]byte, error) {
 			}
 			if binary.BigEndian.Uint32(sum[:]) != adler32.Checksum(buf[:n]) {
 				releaseBody(buf)
-				return nil, formatErr("zlib: %v", zlib.ErrChecksum)
+				return nil, formatErr("%v", zlib.ErrChecksum)
 			}
 			break
 		}

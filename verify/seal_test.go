@@ -91,7 +91,7 @@ func TestVerifySealFileOfdrw(t *testing.T) {
 			if r.Verdict != report.Failed || r.Reason != report.SealInvalid {
 				t.Errorf("verdict %s reason %s, want FAILED SEAL_INVALID", r.Verdict, r.Reason)
 			}
-			if r.Subject["es_id"] == "" || r.Subject["name"] == nil || r.Message.ZH == "" {
+			if subjectMap(r)["es_id"] == "" || subjectMap(r)["name"] == nil || r.Message.ZH == "" {
 				t.Errorf("subject %v message %v", r.Subject, r.Message)
 			}
 		})
@@ -213,7 +213,7 @@ func TestVerifySealFileOurs(t *testing.T) {
 	if r.Verdict != report.Passed {
 		t.Fatalf("our fresh seal: %s %s %+v", r.Verdict, r.Reason, r.Signatures)
 	}
-	if r.Subject["es_id"] != "ZX-TEST-0001" || len(r.Signatures[0].Chain) != 3 {
+	if subjectMap(r)["es_id"] != "ZX-TEST-0001" || len(r.Signatures[0].Chain) != 3 {
 		t.Errorf("subject %v chain %v", r.Subject, r.Signatures[0].Chain)
 	}
 	// Untrusted root: INDETERMINATE, not PASSED.
@@ -258,7 +258,7 @@ func TestVerifySESSignatureOurs(t *testing.T) {
 	if r.Verdict != report.Passed {
 		t.Fatalf("fresh signature: %s %s %+v", r.Verdict, r.Reason, r.Signatures)
 	}
-	if r.Subject["signer"] == nil || r.Subject["property_info"] != "contract.txt" || r.Signatures[0].SignedAt == nil || !r.Signatures[0].SignedAt.Equal(at) {
+	if subjectMap(r)["signer"] == nil || subjectMap(r)["property_info"] != "contract.txt" || r.Signatures[0].SignedAt == nil || !r.Signatures[0].SignedAt.Equal(at) {
 		t.Errorf("subject %v", r.Subject)
 	}
 	if r := VerifySESSignature(context.Background(), der, append(doc, '!'), sealOpts(f.pool(), sealNow)); r.Verdict != report.Failed || r.Reason != report.HashFailure {
@@ -282,4 +282,10 @@ func TestVerifySealFileGivenSignature(t *testing.T) {
 	if c := checkResult(t, r, CheckDocumentHash); c.Result != report.Failed {
 		t.Errorf("document hash without document: %+v", c)
 	}
+}
+
+// subjectMap is a seal report's subject (a map; licenses have a typed one).
+func subjectMap(r *report.Report) map[string]any {
+	m, _ := r.Subject.(map[string]any)
+	return m
 }

@@ -37,7 +37,7 @@ func (h *helpFlag) Set(string) error {
 			return // aliases without usage text stay out of the list
 		}
 		def := ""
-		if f.DefValue != "" && f.DefValue != "false" {
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" && !strings.Contains(f.Usage, "(default") {
 			def = fmt.Sprintf(" (default %s)", f.DefValue)
 		}
 		fmt.Fprintf(&flags, "  --%-14s %s%s\n", f.Name, f.Usage, def)

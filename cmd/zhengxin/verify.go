@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -26,9 +25,9 @@ Verify what a citizen or another authority presents: a license QR payload,
 a holder's presentation QR, a picture of either, a signed PDF, or a
 GB/T 38540 seal file. The kind is detected. 核验证照二维码、出示码、图片、PDF 或印章。
 
-INPUT is a file, "-" for standard input, or --qr TEXT for a payload;
-without one, standard input is read when it is not a terminal (a scan
-gun or a pipe).
+INPUT is a file, "-" for standard input, a payload ("ZX1:..." or
+"ZXP1:..."), or --qr TEXT; without one, standard input is read when it is
+not a terminal (a scan gun or a pipe).
 
 Trust:
   --dir D        online: trust anchors from the data directory, license
@@ -41,7 +40,7 @@ Trust:
                  license cannot be known and the verdict is INDETERMINATE
 
 Examples:
-  zhengxin verify --dir ./zhengxin-data --qr "ZX1:..."
+  zhengxin verify --dir ./zhengxin-data "ZX1:..."
   zhengxin license qr --dir ./zhengxin-data ID --text | zhengxin verify --dir ./zhengxin-data -
   zhengxin verify --trust trust.pem --status status.zxs photo-of-qr.jpg
   zhengxin verify --dir ./zhengxin-data --json contract-signed.pdf
@@ -86,6 +85,10 @@ func cmdVerify(args []string, c *cli) error {
 	case *qr == "" && len(pos) == 1:
 		if pos[0] == "-" {
 			input, err = io.ReadAll(io.LimitReader(c.stdin, verify.MaxInput+1))
+		} else if isQRPayload(pos[0]) {
+			// "zhengxin verify ZX1:..." is what people type first:
+			// take a payload given in place of a file name.
+			input = []byte(pos[0])
 		} else {
 			input, err = readBounded(pos[0], verify.MaxInput)
 		}
@@ -219,6 +222,17 @@ func readBounded(path string, limit int64) ([]byte, error) {
 	return b, nil
 }
 
+// isQRPayload reports whether arg is a QR payload rather than a file name:
+// it starts with one of our prefixes and names no file.
+func isQRPayload(arg string) bool {
+	t := strings.TrimSpace(arg)
+	if !strings.HasPrefix(t, license.PrefixLicense) && !strings.HasPrefix(t, license.PrefixPresentation) {
+		return false
+	}
+	_, err := os.Stat(arg)
+	return err != nil
+}
+
 var verdictZH = map[report.Verdict]string{report.Passed: "通过", report.Failed: "未通过", report.Indeterminate: "无法确定"}
 
 func printReport(w io.Writer, r *report.Report) {
@@ -228,23 +242,11 @@ func printReport(w io.Writer, r *report.Report) {
 	}
 	fmt.Fprintf(w, "\n%s\n%s\n", r.Message.ZH, r.Message.EN)
 	fmt.Fprintf(w, "kind: %s\n", r.Kind)
-	if f, ok := r.Subject["fields"].(map[string]any); ok {
-		keys := fieldOrder(r.Subject, f)
-		for _, k := range keys {
-			if m, ok := f[k].(map[string]any); ok {
-				fmt.Fprintf(w, "  %s: %v\n", m["label"], m["display"])
-			}
-		}
-	}
-	other := make([]string, 0, len(r.Subject))
-	for k, v := range r.Subject {
-		if _, isMap := v.(map[string]any); !isMap {
-			other = append(other, k)
-		}
-	}
-	sort.Strings(other)
-	for _, k := range other {
-		fmt.Fprintf(w, "  %s: %v\n", k, r.Subject[k])
+	switch subj := r.Subject.(type) {
+	case *license.Subject:
+		printLicenseSubject(w, subj)
+	case map[string]any:
+		printSubjectMap(w, subj)
 	}
 	for i, s := range r.Signatures {
 		fmt.Fprintf(w, "signature %d:", i+1)
@@ -261,25 +263,35 @@ func printReport(w io.Writer, r *report.Report) {
 	}
 }
 
-// fieldOrder lists the disclosed field keys in the order of the license
-// type (as printed on the license), unknown keys last.
-func fieldOrder(subject map[string]any, fields map[string]any) []string {
-	var keys []string
-	if name, ok := subject["type"].(string); ok {
-		if t, err := license.LookupType(name); err == nil {
-			for _, f := range t.Fields {
-				if _, ok := fields[f.Key]; ok {
-					keys = append(keys, f.Key)
-				}
-			}
+// printLicenseSubject prints a license's fields in type order, then what
+// identifies it.
+func printLicenseSubject(w io.Writer, s *license.Subject) {
+	for _, f := range s.Fields {
+		fmt.Fprintf(w, "  %s: %s\n", f.Label, f.Display)
+	}
+	fmt.Fprintf(w, "  证照类型 / type: %s (%s)\n", s.TypeName, s.Type)
+	fmt.Fprintf(w, "  电子证照标识 / identifier: %s\n", s.ID)
+	fmt.Fprintf(w, "  发证机构代码 / issuer code: %s\n", s.IssuerCode)
+	if s.StatusList != "" {
+		fmt.Fprintf(w, "  状态列表 / status list: %s #%d\n", s.StatusList, s.StatusIndex)
+	}
+	if s.HolderBound {
+		fmt.Fprintln(w, "  绑定持证人设备 / bound to the holder's device")
+	} else {
+		fmt.Fprintln(w, "  未绑定持证人设备 / not bound to a holder device")
+	}
+}
+
+// printSubjectMap prints a seal's or PDF's subject: its facts by key.
+func printSubjectMap(w io.Writer, m map[string]any) {
+	keys := make([]string, 0, len(m))
+	for k, v := range m {
+		if _, isMap := v.(map[string]any); !isMap {
+			keys = append(keys, k)
 		}
 	}
-	var rest []string
-	for k := range fields {
-		if !slices.Contains(keys, k) {
-			rest = append(rest, k)
-		}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(w, "  %s: %v\n", k, m[k])
 	}
-	sort.Strings(rest)
-	return append(keys, rest...)
 }

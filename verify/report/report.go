@@ -79,13 +79,13 @@ type Signature struct {
 
 // Report is the outcome of verifying one presented thing.
 type Report struct {
-	Verdict    Verdict        `json:"verdict"`
-	Reason     Reason         `json:"reason"`
-	Message    Text           `json:"message"`
-	Kind       string         `json:"kind"`
-	Subject    map[string]any `json:"subject,omitempty"`
-	Signatures []Signature    `json:"signatures"`
-	CheckedAt  time.Time      `json:"checked_at"`
+	Verdict    Verdict     `json:"verdict"`
+	Reason     Reason      `json:"reason"`
+	Message    Text        `json:"message"`
+	Kind       string      `json:"kind"`
+	Subject    any         `json:"subject,omitempty"`
+	Signatures []Signature `json:"signatures"`
+	CheckedAt  time.Time   `json:"checked_at"`
 }
 
 // Kinds of presented input.
