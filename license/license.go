@@ -72,6 +72,8 @@ type License struct {
 	Alg       int64
 
 	c         claims
+	idOf      Identifier // what idText was made from
+	idText    string
 	values    map[uint64]any
 	salts     map[uint64][]byte
 	master    []byte
@@ -85,8 +87,17 @@ func (l *License) Identifier() Identifier {
 	return Identifier{TypeCode: l.Type.TypeCode, Issuer: l.Issuer, Serial: l.Serial, Version: l.Version}
 }
 
-// ID returns the identifier as text, with its check character.
-func (l *License) ID() string { return l.Identifier().String() }
+// ID returns the identifier as text, with its check character. The text
+// made when the license was parsed or issued is kept (a verification asks
+// for it three times, and the check character costs a MOD 37,36 pass); it
+// is made anew if the exported fields it comes from were changed since.
+func (l *License) ID() string {
+	id := l.Identifier()
+	if l.idText != "" && l.idOf == id {
+		return l.idText
+	}
+	return id.String()
+}
 
 // FieldValue is one known field of a license.
 type FieldValue struct {
@@ -382,6 +393,8 @@ func (l *License) fillFromClaims() {
 		l.StatusIndex = *c.StatusIndex
 	}
 	l.HolderKey = c.CNF
+	l.idOf = l.Identifier()
+	l.idText = l.idOf.String()
 }
 
 // COSE returns the license's COSE_Sign1 (tagged, payload attached).
