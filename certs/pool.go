@@ -542,7 +542,10 @@ func (p *Pool) revocation(c, issuer *smx509.Certificate, at time.Time) error {
 	if m == nil {
 		return nil
 	}
-	e, ok := m[c.SerialNumber.Text(16)]
+	// Serial in hex as the map key, without allocating: this runs for
+	// every link of every verification.
+	var buf [64]byte
+	e, ok := m[string(c.SerialNumber.Append(buf[:0], 16))]
 	if !ok {
 		return nil
 	}

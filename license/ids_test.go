@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Worked examples of STANDARDS.md §4.2 and §5 (real identifiers and codes,
@@ -118,4 +119,33 @@ func FuzzIdentifier(f *testing.F) {
 		CheckCitizenID(s)
 		CheckUSCC(s)
 	})
+}
+
+// TestDateFormat compares the hand-written date formats with time.Format
+// across the whole range of years, both ways of the fast path's bounds.
+func TestDateFormat(t *testing.T) {
+	for _, s := range []string{"0999-12-31", "1000-01-01", "1970-01-01", "2024-02-29", "2026-12-04", "9999-12-31", "0001-01-01"} {
+		tm, err := time.Parse("2006-01-02", s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := Date(tm.Unix() / 86400)
+		if tm.Unix() < 0 {
+			d = Date((tm.Unix() - 86399) / 86400)
+		}
+		if got, want := d.String(), tm.Format("2006-01-02"); got != want {
+			t.Errorf("String: %s, want %s", got, want)
+		}
+		if got, want := d.ZH(), tm.Format("2006年01月02日"); got != want {
+			t.Errorf("ZH: %s, want %s", got, want)
+		}
+	}
+	for n := Date(-800000); n < 3000000; n += 997 {
+		if got, want := n.String(), n.Time().Format("2006-01-02"); got != want {
+			t.Fatalf("%d: %s, want %s", n, got, want)
+		}
+		if got, want := n.ZH(), n.Time().Format("2006年01月02日"); got != want {
+			t.Fatalf("%d: %s, want %s", n, got, want)
+		}
+	}
 }

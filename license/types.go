@@ -237,10 +237,29 @@ func DateOf(t time.Time) Date {
 // Time returns midnight UTC of the date.
 func (d Date) Time() time.Time { return time.Unix(int64(d)*86400, 0).UTC() }
 
-func (d Date) String() string { return d.Time().Format("2006-01-02") }
+func (d Date) String() string { return d.format("-", "-", "", "2006-01-02") }
 
 // ZH formats the date as 2006年01月02日.
-func (d Date) ZH() string { return d.Time().Format("2006年01月02日") }
+func (d Date) ZH() string { return d.format("年", "月", "日", "2006年01月02日") }
+
+// format writes the date with the given separators by hand: every report
+// shows several dates, and time.Format costs more than the rest of a
+// field. Years outside 1000-9999 go through time.Format (layout).
+func (d Date) format(afterYear, afterMonth, afterDay, layout string) string {
+	t := d.Time()
+	y, m, day := t.Date()
+	if y < 1000 || y > 9999 {
+		return t.Format(layout)
+	}
+	var b [32]byte
+	out := strconv.AppendInt(b[:0], int64(y), 10)
+	out = append(out, afterYear...)
+	out = append(out, byte('0'+m/10), byte('0'+m%10))
+	out = append(out, afterMonth...)
+	out = append(out, byte('0'+day/10), byte('0'+day%10))
+	out = append(out, afterDay...)
+	return string(out)
+}
 
 // ChinaTime is UTC+8 (China Standard Time, no daylight saving), the zone
 // in which license dates are calendar dates. A fixed zone needs no tzdata,
