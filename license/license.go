@@ -616,7 +616,7 @@ func (l *License) VerifySignature(pub crypto.PublicKey) error {
 	if !ok || !sm2.IsSM2PublicKey(ec) {
 		return report.Errorf(report.UnsupportedAlgorithm, "license: signer certificate key is not SM2")
 	}
-	if !verifySig(AlgSM2SM3, ec, sigStructure(l.protected, l.payload), l.signature) {
+	if !verifyIssuerSig(ec, sigStructure(l.protected, l.payload), l.signature) {
 		return report.Errorf(report.SigCryptoFailure, "license: issuer signature does not verify")
 	}
 	return nil
