@@ -137,3 +137,57 @@ func BenchmarkCPURatio(b *testing.B) {
 	}
 	b.ReportMetric(float64(total[1])/float64(total[0]), "x-raw-sign")
 }
+
+// BenchmarkPreparedVsCold: decode a static QR and check its signature with
+// the issuer key prepared (a table, what a counter has after its fourth
+// verification) and cold (gmsm, what a one-shot CLI run does), beside a raw
+// SM2 verify, in CPU time, alternating batches. Run:
+// go test ./license -run XXX -bench PreparedVsCold -cpu 1 -v
+func BenchmarkPreparedVsCold(b *testing.B) {
+	s, cert := testSigner(b)
+	text, _ := issueSample(b, s, "business_license", nil).QRText()
+	k := testKey(b, "bench")
+	msg := make([]byte, 400)
+	sig, _ := k.Sign(rand.Reader, msg, sm2.DefaultSM2SignerOpts)
+	cpu := func() time.Duration {
+		var ru syscall.Rusage
+		syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	parseVerify := func() {
+		q, err := ParseQR(text)
+		if err != nil || q.VerifySignature(cert.PublicKey) != nil {
+			b.Fatal("verify")
+		}
+	}
+	setCold := func(cold bool) {
+		issuerKeys.Lock()
+		issuerKeys.disabled = cold
+		issuerKeys.Unlock()
+	}
+	defer setCold(false)
+	ops := []struct {
+		name string
+		f    func()
+	}{
+		{"raw SM2 verify", func() { sm2.VerifyASN1WithSM2(&k.PublicKey, nil, msg, sig) }},
+		{"ParseQR + VerifySignature, prepared", func() { setCold(false); parseVerify() }},
+		{"ParseQR + VerifySignature, cold", func() { setCold(true); parseVerify() }},
+	}
+	total := make([]time.Duration, len(ops))
+	const batch, rounds = 200, 10
+	for r := 0; r < rounds; r++ {
+		for i, op := range ops {
+			start := cpu()
+			for j := 0; j < batch; j++ {
+				op.f()
+			}
+			total[i] += cpu() - start
+		}
+	}
+	for i, op := range ops {
+		b.Logf("%-38s %7.1f µs CPU/op  %.2fx raw verify", op.name, float64(total[i].Microseconds())/batch/rounds, float64(total[i])/float64(total[0]))
+	}
+	b.ReportMetric(float64(total[1])/float64(total[0]), "x-raw-prepared")
+	b.ReportMetric(float64(total[2])/float64(total[0]), "x-raw-cold")
+}
