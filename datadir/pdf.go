@@ -7,6 +7,7 @@ import (
 
 	"github.com/emmansun/gmsm/smx509"
 
+	"github.com/zhengxin/zhengxin/license"
 	"github.com/zhengxin/zhengxin/license/qrpng"
 	"github.com/zhengxin/zhengxin/pdf"
 	"github.com/zhengxin/zhengxin/seal"
@@ -121,7 +122,9 @@ func (d *Dir) LicensePDF(ctx context.Context, id string) ([]byte, error) {
 		}
 		doc.Fields = append(doc.Fields, pdf.Field{Label: f.Field.ZH, Value: f.Field.Display(f.Value)})
 	}
-	opts.Reason = "电子证照签章 " + l.ID()
+	// The reason names the license (and its status list entry), so that
+	// a verifier can see whether it was revoked since.
+	opts.Reason = license.PDFReason(l)
 	out, err := pdf.RenderAndSign(doc, opts)
 	if err != nil {
 		return nil, fmt.Errorf("rendering %s: %w", id, err)

@@ -195,10 +195,16 @@ func checkValidity(l *license.License, now time.Time) error {
 // checkStatus asks opts.Status; a license on no status list is still
 // asked about by identifier (an online store knows it).
 func checkStatus(ctx context.Context, l *license.License, opts Options) (string, error) {
+	return statusOf(ctx, l.ID(), l.StatusList, l.StatusIndex, opts)
+}
+
+// statusOf is checkStatus for a license known by identifier and status
+// list entry (a license PDF names them in its signature's reason).
+func statusOf(ctx context.Context, id, list string, index uint64, opts Options) (string, error) {
 	if opts.Status == nil {
 		return "", report.Errorf(report.StatusUnavailable, "no status source configured")
 	}
-	st, asOf, err := opts.Status.LicenseStatus(ctx, l.ID(), l.StatusList, l.StatusIndex)
+	st, asOf, err := opts.Status.LicenseStatus(ctx, id, list, index)
 	if err != nil {
 		if report.ReasonOf(err) == "" {
 			err = &report.Error{Reason: report.StatusUnavailable, Err: err}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/emmansun/gmsm/smx509"
 
+	"github.com/zhengxin/zhengxin/license"
 	"github.com/zhengxin/zhengxin/pdf"
 	"github.com/zhengxin/zhengxin/verify/report"
 )
@@ -46,10 +47,34 @@ func VerifyPDF(ctx context.Context, r io.ReaderAt, size int64, opts Options) *re
 			rep.Signatures = append(rep.Signatures, s)
 			break
 		}
-		rep.Signatures = append(rep.Signatures, pdfSignature(&res.Signatures[i], len(res.RevisionEnds), opts))
+		sig := pdfSignature(&res.Signatures[i], len(res.RevisionEnds), opts)
+		if id, ok := licenseStatusCheck(ctx, &sig, &res.Signatures[i], opts); ok {
+			rep.Subject.(map[string]any)["license_id"] = id
+		}
+		rep.Signatures = append(rep.Signatures, sig)
 	}
 	rep.Finish()
 	return rep
+}
+
+// licenseStatusCheck adds the license-status check to the signature that
+// seals a license PDF (its reason names the license, license.PDFReason):
+// the PDF stays intact when the license is suspended, revoked or
+// cancelled, so its seal alone would still pass. It applies only to a
+// signature that verified, made by the agency the identifier names; it
+// reports the identifier when it checked.
+func licenseStatusCheck(ctx context.Context, s *report.Signature, ps *pdf.Signature, opts Options) (string, bool) {
+	id, list, index, ok := license.ParsePDFReason(ps.Reason)
+	if !ok || ps.Signer == nil || ps.SignatureErr != nil || ps.ByteRangeErr != nil {
+		return "", false
+	}
+	ident, err := license.ParseIdentifier(id)
+	if err != nil || license.CreditCodeOf(ps.Signer) != ident.Issuer {
+		return "", false
+	}
+	detail, err := statusOf(ctx, id, list, index, opts)
+	s.Add(CheckStatus, err, okDetail(err, id+": "+detail))
+	return id, true
 }
 
 func pdfSignature(ps *pdf.Signature, revisions int, opts Options) report.Signature {

@@ -64,6 +64,10 @@ func TestScripts(t *testing.T) {
 		// $INTEROP: the interop samples of other implementations
 		// (../../../shared/interop from here), when this checkout has them.
 		Setup: func(e *testscript.Env) error {
+			// $PDFDATA: the pdf package's corpus (plain PDFs to seal).
+			if abs, err := filepath.Abs("../../pdf/testdata"); err == nil {
+				e.Setenv("PDFDATA", abs)
+			}
 			if abs, err := filepath.Abs(interopDir); err == nil {
 				if _, err := os.Stat(filepath.Join(abs, "README.md")); err == nil {
 					e.Setenv("INTEROP", abs)
