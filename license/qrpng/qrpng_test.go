@@ -3,14 +3,18 @@ package qrpng
 import (
 	"bytes"
 	"crypto/rand"
-	"github.com/emmansun/gmsm/sm2"
 	"image"
 	"image/color"
 	"image/draw"
 	"image/jpeg"
+	"math"
 	mrand "math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/emmansun/gmsm/sm2"
+	xdraw "golang.org/x/image/draw"
+	"golang.org/x/image/math/f64"
 
 	"github.com/zhengxin/zhengxin/license"
 )
@@ -135,5 +139,60 @@ func TestRoundTripManyPayloads(t *testing.T) {
 		if err != nil || got != text {
 			t.Fatalf("payload %d (%d chars) does not read back: %v", i, len(text), err)
 		}
+	}
+}
+
+// Camera pictures of a phone screen or a printout: the code turned, on a
+// tinted background, with low contrast, blurred by rescaling, saved as a
+// low-quality JPEG.
+func TestDecodeTurnedPhotos(t *testing.T) {
+	text := payload()
+	png, _ := Encode(text, 512)
+	code, _, _ := image.Decode(bytes.NewReader(png))
+	for _, c := range []struct {
+		name    string
+		degrees float64
+		scale   float64 // of the code in the frame
+		dark    uint8   // the code's dark modules (screen glare: not black)
+		quality int
+	}{
+		{"straight, small", 0, 0.8, 0, 70},
+		{"turned 6°", 6, 1, 0, 75},
+		{"turned -12°", -12, 1.1, 40, 70},
+		{"sideways", 90, 1, 0, 75},
+		{"upside down, glare", 180, 0.9, 70, 65},
+		{"turned 30°", 30, 1.2, 20, 80},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			frame := image.NewRGBA(image.Rect(0, 0, 960, 900))
+			draw.Draw(frame, frame.Bounds(), &image.Uniform{color.RGBA{205, 200, 185, 255}}, image.Point{}, draw.Src)
+			// frame point = centre + scale·R(θ)·(code point - code centre)
+			th := c.degrees * math.Pi / 180
+			sin, cos := math.Sin(th), math.Cos(th)
+			cb := code.Bounds()
+			cx, cy := float64(cb.Dx())/2, float64(cb.Dy())/2
+			fx, fy := 480.0, 450.0
+			s := c.scale
+			m := f64.Aff3{s * cos, -s * sin, fx - s*cos*cx + s*sin*cy, s * sin, s * cos, fy - s*sin*cx - s*cos*cy}
+			xdraw.BiLinear.Transform(frame, m, code, cb, xdraw.Over, nil)
+			if c.dark > 0 {
+				b := frame.Bounds()
+				for y := b.Min.Y; y < b.Max.Y; y++ {
+					for x := b.Min.X; x < b.Max.X; x++ {
+						p := frame.RGBAAt(x, y)
+						lift := func(v uint8) uint8 { return v + uint8(uint16(255-v)*uint16(c.dark)/255) }
+						frame.SetRGBA(x, y, color.RGBA{lift(p.R), lift(p.G), lift(p.B), 255})
+					}
+				}
+			}
+			var buf bytes.Buffer
+			if err := jpeg.Encode(&buf, frame, &jpeg.Options{Quality: c.quality}); err != nil {
+				t.Fatal(err)
+			}
+			got, err := Decode(&buf)
+			if err != nil || got != text {
+				t.Fatalf("decoded %q, %v", got, err)
+			}
+		})
 	}
 }
