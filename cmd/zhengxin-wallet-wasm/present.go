@@ -26,11 +26,7 @@ func present(args []js.Value) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	lic, err := licenseBytes(args[1])
-	if err != nil {
-		return nil, err
-	}
-	o, err := presentOptions(args[2], args[3], args[4])
+	lic, o, err := licenseAndOptions(args[1:])
 	if err != nil {
 		return nil, err
 	}
@@ -39,6 +35,20 @@ func present(args []js.Value) (map[string]any, error) {
 		return nil, err
 	}
 	return map[string]any{"payload": payload, "expires": float64(o.Now.Add(o.Lifetime).UnixMilli())}, nil
+}
+
+// licenseAndOptions reads (license, fields, purpose, nowMillis), the
+// arguments present and draft share after the key.
+func licenseAndOptions(args []js.Value) ([]byte, license.PresentOptions, error) {
+	lic, err := licenseBytes(args[0])
+	if err != nil {
+		return nil, license.PresentOptions{}, err
+	}
+	o, err := presentOptions(args[1], args[2], args[3])
+	if err != nil {
+		return nil, o, err
+	}
+	return lic, o, nil
 }
 
 func licenseBytes(v js.Value) ([]byte, error) {
@@ -102,11 +112,7 @@ func draft(args []js.Value) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	lic, err := licenseBytes(args[1])
-	if err != nil {
-		return nil, err
-	}
-	o, err := presentOptions(args[2], args[3], args[4])
+	lic, o, err := licenseAndOptions(args[1:])
 	if err != nil {
 		return nil, err
 	}
