@@ -4,6 +4,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/rand"
 	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/emmansun/gmsm/sm2"
@@ -113,4 +114,42 @@ func TestIssuerKeyEviction(t *testing.T) {
 		t.Errorf("%d prepared keys, limit 2", issuerKeys.prepared)
 	}
 	use(1)
+}
+
+// TestIssuerKeyConcurrent: many verifications at once while the key gets
+// its table (run with -race): every answer right, one table built.
+func TestIssuerKeyConcurrent(t *testing.T) {
+	resetIssuerKeys(t)
+	s, cert := testSigner(t)
+	pub := cert.PublicKey.(*ecdsa.PublicKey)
+	text, err := issueSample(t, s, "business_license", nil).QRText()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 8; i++ {
+				l, err := ParseQR(text)
+				if err == nil {
+					err = l.VerifySignature(pub)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if !isPrepared(pub) || issuerKeys.prepared != 1 {
+		t.Errorf("prepared %v, %d tables", isPrepared(pub), issuerKeys.prepared)
+	}
 }
