@@ -64,6 +64,13 @@ func buildCMS(digest []byte, signer crypto.Signer, cert *smx509.Certificate, cha
 // signature algorithm chosen (tests use it to make the GB/T 35275 and
 // 1.2.156.10197.1.501 variants other producers write).
 func buildCMSWith(digest []byte, signer crypto.Signer, cert *smx509.Certificate, chain []*smx509.Certificate, at time.Time, contentType, sigAlg asn1.ObjectIdentifier) ([]byte, error) {
+	return buildCMSStamped(digest, signer, cert, chain, at, contentType, sigAlg, nil)
+}
+
+// buildCMSStamped is buildCMSWith with an optional timestamp: stamp gets
+// the signature value and returns an RFC 3161 TimeStampToken, added as the
+// unsigned attribute id-aa-timeStampToken (RFC 3161 Appendix A).
+func buildCMSStamped(digest []byte, signer crypto.Signer, cert *smx509.Certificate, chain []*smx509.Certificate, at time.Time, contentType, sigAlg asn1.ObjectIdentifier, stamp func([]byte) ([]byte, error)) ([]byte, error) {
 	if !sm2.IsSM2PublicKey(signer.Public()) {
 		return nil, errors.New("pdf: the signer's key is not an SM2 key: PDF signing here is SM2 only")
 	}
@@ -106,6 +113,15 @@ func buildCMSWith(digest []byte, signer crypto.Signer, cert *smx509.Certificate,
 	if err != nil {
 		return nil, fmt.Errorf("pdf: signing: %w", err)
 	}
+	var token []byte
+	if stamp != nil {
+		if token, err = stamp(sig); err != nil {
+			return nil, fmt.Errorf("pdf: getting the timestamp: %w", err)
+		}
+		if err := checkTokenShape(token); err != nil {
+			return nil, err
+		}
+	}
 
 	var b cryptobyte.Builder
 	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { // ContentInfo
@@ -141,6 +157,14 @@ func buildCMSWith(digest []byte, signer crypto.Signer, cert *smx509.Certificate,
 							b.AddASN1NULL()
 						})
 						b.AddASN1OctetString(sig)
+						if token != nil {
+							b.AddASN1(cbasn1.Tag(1).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
+								b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+									b.AddASN1ObjectIdentifier(oidAttrTimeStampToken)
+									b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) { b.AddBytes(token) })
+								})
+							})
+						}
 					})
 				})
 			})
@@ -163,6 +187,11 @@ type cmsInfo struct {
 	checkDigest func(digest []byte) error
 	checkSig    func(digest []byte) error
 	sm2NoAttrs  bool
+	// timestampToken is the first id-aa-timeStampToken unsigned attribute
+	// value (nil if none); signatureValue is the SignerInfo's signature,
+	// which the token's imprint must hash (RFC 3161 Appendix A).
+	timestampToken []byte
+	signatureValue []byte
 }
 
 // trimDER cuts the zero padding of /Contents after the outer element. For
@@ -217,6 +246,16 @@ func parseCMS(contents []byte) (*cmsInfo, error) {
 		return nil, report.Errorf(report.UnsupportedAlgorithm, "pdf: unsupported digest algorithm %s", info.digestOID)
 	}
 	info.newHash = newHash
+	info.signatureValue = si.EncryptedDigest
+	var tsSets [][]byte
+	for _, a := range si.UnauthenticatedAttributes {
+		if a.Type.Equal(oidAttrTimeStampToken) {
+			tsSets = append(tsSets, a.Value.Bytes)
+		}
+	}
+	if toks := timestampTokens(tsSets, 1); len(toks) > 0 {
+		info.timestampToken = toks[0]
+	}
 
 	// What the signature covers: the DER of the signed attributes as a
 	// SET, or (no attributes) the content itself.
@@ -421,4 +460,20 @@ func sniffContents(b []byte) Format {
 func oidBytes(oid asn1.ObjectIdentifier) []byte {
 	b, _ := asn1.Marshal(oid)
 	return b
+}
+
+// checkTokenShape makes sure a timestamp from SignOptions.Timestamp is one
+// DER ContentInfo (a SEQUENCE starting with an OID) that fits the space
+// Sign reserves. Its content is not checked here: a bad token is reported
+// by Verify like any other.
+func checkTokenShape(token []byte) error {
+	if len(token) > maxSignTimestamp {
+		return fmt.Errorf("pdf: the timestamp token is %d bytes, more than the %d reserved for it", len(token), maxSignTimestamp)
+	}
+	s := cryptobyte.String(token)
+	var el cryptobyte.String
+	if !s.ReadASN1(&el, cbasn1.SEQUENCE) || !s.Empty() || !el.PeekASN1Tag(cbasn1.OBJECT_IDENTIFIER) {
+		return errors.New("pdf: the timestamp is not one DER ContentInfo: give the TimeStampToken, not a whole TimeStampResp (take its timeStampToken field)")
+	}
+	return nil
 }

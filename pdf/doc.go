@@ -36,6 +36,11 @@
 // The original bytes are streamed once, copied and hashed together; only the
 // update (a few kilobytes plus the seal picture) is built in memory.
 //
+// With [SignOptions].Timestamp set, the CMS signature value is handed to
+// it (a TSA client, or package tsatest in tests) and the RFC 3161
+// TimeStampToken it returns is added as the unsigned attribute
+// id-aa-timeStampToken (RFC 3161 Appendix A).
+//
 // # Verifying
 //
 // [Verify] finds every signature field, and for each checks that the
@@ -49,8 +54,14 @@
 // /AcroForm and document metadata are reported in [Signature].Changes, any
 // other change (page content, resources, objects replaced or deleted) and
 // bytes after the last %%EOF that are not an incremental update set
-// [Signature].ModifiedErr. Certificate chains and the seal's validity are
-// the caller's: package verify checks them against its trust.
+// [Signature].ModifiedErr. A CMS signature's RFC 3161 timestamp (unsigned
+// attribute id-aa-timeStampToken) is checked by [VerifyTimestampToken] into
+// [Signature].Timestamp: eContentType id-ct-TSTInfo, the contentType,
+// messageDigest and signing-certificate attributes, the message imprint
+// over the signature value, the TSA's SM2, ECDSA or RSA signature, and a
+// TSA certificate with the critical id-kp-timeStamping usage (RFC 3161
+// §2.3). Certificate chains (the signer's, the TSA's) and the seal's
+// validity are the caller's: package verify checks them against its trust.
 //
 // # License PDFs
 //
@@ -70,7 +81,8 @@
 // checked against gmsm's verifier in the tests); and the CMS signature
 // check, because gmsm's verifier knows only the .301.1 algorithm identifier,
 // wants the signed content in memory and judges certificates against the
-// current time. digitorus/pdf trusts sizes and offsets in the file, so
+// current time. The timestamp token is parsed by hand too (timestamp.go
+// says why). digitorus/pdf trusts sizes and offsets in the file, so
 // guard.go checks the cross-reference chain, object streams and trees with
 // bounds before the library reads them.
 package pdf

@@ -15,6 +15,9 @@ func FuzzParseCMS(f *testing.F) {
 	if der, err := buildCMS(d, p.leafKey, p.leaf, nil, fixedNow); err == nil {
 		f.Add(der)
 	}
+	if der, err := buildCMSStamped(d, p.leafKey, p.leaf, nil, fixedNow, oidSignedData, oidSM2Sign, goodTSA(f, true).tsa().Stamp); err == nil {
+		f.Add(der)
+	}
 	f.Add([]byte{0x30, 0x80, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02, 0, 0})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if len(b) > maxFuzzInput {
@@ -29,6 +32,9 @@ func FuzzParseCMS(f *testing.F) {
 			info.checkDigest(make([]byte, 32))
 		}
 		info.checkSig(make([]byte, 32))
+		if info.timestampToken != nil {
+			VerifyTimestampToken(info.timestampToken, info.signatureValue)
+		}
 	})
 }
 
@@ -40,10 +46,38 @@ func FuzzVerify(f *testing.F) {
 		}
 	}
 	f.Add([]byte("%PDF-1.7\ntrailer\n<< /Root 1 0 R >>\nstartxref\n0\n%%EOF\n"))
+	if b, _ := signStamped(f, goodTSA(f, true).tsa().Stamp); len(b) <= maxFuzzInput {
+		f.Add(b)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if len(b) > maxFuzzInput {
 			return
 		}
 		Verify(bytes.NewReader(b), int64(len(b)))
+	})
+}
+
+// FuzzVerifyTimestampToken feeds tokens to the RFC 3161 parser and checks:
+// it never panics, and it never accepts a token for bytes other than the
+// ones the seeds stamp.
+func FuzzVerifyTimestampToken(f *testing.F) {
+	stamped := []byte("the signature value")
+	for _, sm2Key := range []bool{true, false} {
+		if tok, err := goodTSA(f, sm2Key).tsa().Stamp(stamped); err == nil {
+			f.Add(tok)
+		}
+	}
+	f.Add([]byte{0x30, 0x03, 0x06, 0x01, 0x00})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if len(b) > maxFuzzInput {
+			return
+		}
+		ts := VerifyTimestampToken(b, stamped)
+		if ts.Err == nil && (ts.TSA == nil || ts.GenTime.IsZero()) {
+			t.Fatalf("accepted a token without TSA or genTime")
+		}
+		if VerifyTimestampToken(b, []byte("other bytes")).Err == nil {
+			t.Fatalf("accepted a token for other bytes")
+		}
 	})
 }

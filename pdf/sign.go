@@ -77,7 +77,22 @@ type SignOptions struct {
 
 	Format  Format
 	SESSeal []byte // Format SES: the seal (DER SESeal, version 4) listing Cert
+
+	// Timestamp, if set (Format CMS only), is called once with the CMS
+	// signature value — the SignerInfo's signature OCTET STRING contents —
+	// and returns an RFC 3161 TimeStampToken (DER, at most 16 KiB) whose
+	// message imprint is a hash of those bytes, as a TSA answers a request
+	// for them. Sign adds it as the unsigned attribute id-aa-timeStampToken
+	// (RFC 3161 Appendix A), which the signature does not cover; it checks
+	// only that the token is one DER ContentInfo, Verify checks the rest.
+	// Sign reserves 16 KiB more of /Contents for it. This package has no
+	// TSA client: the function asks one (HTTP, RFC 3161 §3.4) or a test TSA.
+	Timestamp func(signature []byte) ([]byte, error)
 }
+
+// maxSignTimestamp is the room Sign reserves for SignOptions.Timestamp's
+// token: a TSA certificate chain of a few certificates fits easily.
+const maxSignTimestamp = 16 << 10
 
 // ErrEncrypted is returned for encrypted PDFs, which this package neither
 // signs nor verifies.
@@ -151,6 +166,9 @@ func Sign(in io.ReaderAt, size int64, out io.Writer, opts SignOptions) (err erro
 	if opts.Format == SES && len(opts.SESSeal) == 0 {
 		return errors.New("pdf: Format SES needs SignOptions.SESSeal, the seal to stamp with")
 	}
+	if opts.Format != CMS && opts.Timestamp != nil {
+		return errors.New("pdf: SignOptions.Timestamp works with Format CMS only (an SES_Signature carries its own timestamp field)")
+	}
 	at := opts.Time
 	if at.IsZero() {
 		at = time.Now()
@@ -171,6 +189,9 @@ func Sign(in io.ReaderAt, size int64, out io.Writer, opts SignOptions) (err erro
 	}
 	if opts.Format == SES {
 		est += len(opts.SESSeal) + len(opts.Cert.Raw) + 1024
+	}
+	if opts.Timestamp != nil {
+		est += maxSignTimestamp + 64 // the token and its attribute's header
 	}
 	section, cStart, cEnd, err := u.build(est * 2)
 	if err != nil {
@@ -196,7 +217,7 @@ func Sign(in io.ReaderAt, size int64, out io.Writer, opts SignOptions) (err erro
 	var sig []byte
 	switch opts.Format {
 	case CMS:
-		sig, err = buildCMS(digest, opts.Signer, opts.Cert, opts.Chain, at)
+		sig, err = buildCMSStamped(digest, opts.Signer, opts.Cert, opts.Chain, at, oidSignedData, oidSM2Sign, opts.Timestamp)
 	case SES:
 		sig, err = sesSign(opts.SESSeal, opts.Cert, opts.Signer, digest, sesPropertyInfo, at)
 	default:

@@ -55,6 +55,12 @@ type Signature struct {
 	Reason       string
 	Location     string
 
+	// Timestamp is the RFC 3161 signature timestamp of a CMS signature
+	// (unsigned attribute id-aa-timeStampToken; the first one if there are
+	// several), nil if it has none. Its Err says whether the token itself
+	// holds; the TSA's trust is the caller's.
+	Timestamp *Timestamp
+
 	// SES is the parsed SES_Signature for Format SES: the caller checks
 	// the seal (maker, validity, signer listed) and trust with it.
 	SES *seal.Signature
@@ -279,6 +285,9 @@ func checkSignature(r io.ReaderAt, size int64, f sigField, ends []int64) (s Sign
 			s.DigestErr = info.checkDigest(s.Digest)
 		}
 		s.SignatureErr = info.checkSig(s.Digest)
+		if info.timestampToken != nil {
+			s.Timestamp = VerifyTimestampToken(info.timestampToken, info.signatureValue)
+		}
 	case SES:
 		ses, err := parseSES(s.Contents)
 		if err != nil {

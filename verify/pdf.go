@@ -17,11 +17,13 @@ import (
 
 // VerifyPDF checks every signature of a PDF (r, size bytes) and returns
 // the report: per signature the byte range, the digest (HASH_FAILURE), the
-// signature itself (SIG_CRYPTO_FAILURE), the signer's chain to opts.Trust
-// at the signing time (NO_CERTIFICATE_CHAIN_FOUND, CERT_REVOKED, ...), for
-// a GB/T 38540 seal signature the seal (SEAL_INVALID), and whether the
-// document was changed after signing (MODIFIED_AFTER_SIGNING). A PDF with
-// no signature is INDETERMINATE (FORMAT_FAILURE): nothing vouches for it.
+// signature itself (SIG_CRYPTO_FAILURE), its RFC 3161 timestamp if it has
+// one (check "timestamp", see pdfSignature), the signer's chain to
+// opts.Trust at the signing time (NO_CERTIFICATE_CHAIN_FOUND,
+// CERT_REVOKED, ...), for a GB/T 38540 seal signature the seal
+// (SEAL_INVALID), and whether the document was changed after signing
+// (MODIFIED_AFTER_SIGNING). A PDF with no signature is INDETERMINATE
+// (FORMAT_FAILURE): nothing vouches for it.
 func VerifyPDF(ctx context.Context, r io.ReaderAt, size int64, opts Options) *report.Report {
 	rep := &report.Report{Kind: report.KindPDF, CheckedAt: opts.now(), Signatures: []report.Signature{}}
 	res, err := pdf.Verify(r, size)
@@ -53,8 +55,35 @@ func VerifyPDF(ctx context.Context, r io.ReaderAt, size int64, opts Options) *re
 		}
 		rep.Signatures = append(rep.Signatures, sig)
 	}
-	rep.Finish()
+	finishPDF(rep)
 	return rep
+}
+
+// CheckTimestamp is the name of the check of a signature's RFC 3161
+// timestamp.
+const CheckTimestamp = "timestamp"
+
+// finishPDF sets the verdict as report.Finish does, except that a
+// timestamp check that did not pass does not count: such a timestamp is
+// set aside, the signer's certificate is checked at the claimed signing
+// time as if there were none, and the verdict is the one the signature
+// would get without it. A timestamp is an unsigned attribute anyone can
+// add or replace, and it only ever adds evidence (when the signature
+// existed); an untrusted or broken one adds none but takes none away. The
+// check stays in the report, FAILED or INDETERMINATE with its reason, for
+// whoever wants to know.
+func finishPDF(rep *report.Report) {
+	shadow := report.Report{Kind: rep.Kind, Signatures: make([]report.Signature, len(rep.Signatures))}
+	for i, s := range rep.Signatures {
+		for _, c := range s.Checks {
+			if c.Name == CheckTimestamp && c.Result != report.Passed {
+				continue
+			}
+			shadow.Signatures[i].Checks = append(shadow.Signatures[i].Checks, c)
+		}
+	}
+	shadow.Finish()
+	rep.Verdict, rep.Reason, rep.Message = shadow.Verdict, shadow.Reason, shadow.Message
 }
 
 // licenseStatusCheck adds the license-status check to the signature that
@@ -106,10 +135,31 @@ func pdfSignature(ps *pdf.Signature, revisions int, opts Options) report.Signatu
 
 	// The signer's chain, at the time the signature claims. Without a
 	// timestamp that time is the signer's word; a revoked certificate is
-	// caught because the CRL's revocation date is before now anyway.
+	// caught because the CRL's revocation date is before now anyway. With a
+	// timestamp that verifies and whose TSA is trusted, the chain is
+	// checked at its genTime instead: the signature provably existed then,
+	// so a certificate that expired or was revoked (for a reason other than
+	// key compromise) later still stands, and a back-dated claim does not.
 	when := at
 	if when.IsZero() {
 		when = opts.now()
+	}
+	if ps.Timestamp != nil {
+		detail, err := timestampCheck(ps, opts)
+		if err == nil {
+			when = ps.Timestamp.GenTime
+			t := when.UTC()
+			s.SignedAt = &t
+		} else {
+			fallback := "签名时间以签名者声称为准 / the signer's certificate is checked at the claimed signing time"
+			if at.IsZero() {
+				fallback = "签名未声称时间，按当前时间核验 / no claimed signing time: the certificate is checked now"
+			} else {
+				fallback += " " + at.UTC().Format(time.RFC3339)
+			}
+			detail = "时间戳未采用 Timestamp not used: " + err.Error() + "; " + fallback
+		}
+		add(CheckTimestamp, err, detail)
 	}
 	var inter []*smx509.Certificate
 	for _, c := range ps.Certificates {
@@ -144,6 +194,50 @@ func pdfSignature(ps *pdf.Signature, revisions int, opts Options) report.Signatu
 	}
 	add("modification", ps.ModifiedErr, detail)
 	return s
+}
+
+// timestampCheck checks a signature's RFC 3161 timestamp: the token itself
+// (package pdf: structure, imprint over the signature value, the TSA's
+// signature, a TSA certificate with the critical id-kp-timeStamping usage)
+// and the TSA certificate's chain to opts.Trust at genTime, with the other
+// certificates of the token as intermediates. It returns the detail for a
+// pass.
+//
+// The EKU is checked by package pdf, and nil is passed to VerifyChain:
+// certs.Pool matches a purpose only among the extended key usages
+// crypto/x509 does not know, and id-kp-timeStamping is one it knows.
+func timestampCheck(ps *pdf.Signature, opts Options) (string, error) {
+	ts := ps.Timestamp
+	if ts.Err != nil {
+		return "", ts.Err
+	}
+	if opts.Trust == nil {
+		return "", report.Errorf(report.NoCertificateChainFound, "verify: no trust anchors configured to check the time-stamping authority %q", ts.TSA.Subject.CommonName)
+	}
+	var inter []*smx509.Certificate
+	for _, c := range ts.Certificates {
+		if c != ts.TSA {
+			inter = append(inter, c)
+		}
+	}
+	chain, err := opts.Trust.VerifyChain(ts.TSA, inter, ts.GenTime, nil)
+	if err != nil {
+		return "", fmt.Errorf("verify: the time-stamping authority %q is not trusted at %s: %w", ts.TSA.Subject.CommonName, ts.GenTime.UTC().Format(time.RFC3339), err)
+	}
+	var names []string
+	for _, c := range chain {
+		names = append(names, c.Subject.String())
+	}
+	detail := fmt.Sprintf("时间戳 %s，时间戳服务机构 %s / timestamp by TSA %s (%s imprint, %s); chain %s",
+		ts.GenTime.UTC().Format(time.RFC3339Nano), ts.TSA.Subject.CommonName,
+		ts.TSA.Subject.String(), ts.HashAlgorithm, ts.Algorithm, strings.Join(names, " <- "))
+	if claimed := ps.SigningTime; !claimed.IsZero() && claimed.After(ts.GenTime.Add(ts.Accuracy+5*time.Minute)) {
+		// The token stamps the signature value, so the signature existed
+		// before genTime: a later claimed time means the signer's clock
+		// was wrong. genTime is used; say so.
+		detail += fmt.Sprintf("; 注意：签名声称的时间 %s 晚于时间戳 / note: the claimed signing time is after the timestamp (signer's clock wrong?)", claimed.UTC().Format(time.RFC3339))
+	}
+	return detail, nil
 }
 
 // sealCheck checks the GB/T 38540 seal carried by an SES signature: the
