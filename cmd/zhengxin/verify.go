@@ -19,7 +19,7 @@ import (
 	"github.com/zhengxin/zhengxin/verify/report"
 )
 
-const verifyHelp = `Usage: zhengxin verify [--dir D | --trust FILE [--status FILE ...]] [--json] INPUT
+const verifyHelp = `Usage: zhengxin verify [--dir D | --trust FILE ... [--status FILE ...]] [--json] INPUT
 
 Verify what a citizen or another authority presents: a license QR payload,
 a holder's presentation QR, a picture of either, a signed PDF, or a
@@ -34,7 +34,8 @@ Trust:
                  status from its database, replay protection
   --trust FILE   offline: a PEM bundle of trusted root or agency CA
                  certificates, optionally followed by a signed trust list
-                 ("zhengxin ca trust-list" writes one)
+                 ("zhengxin ca trust-list" writes one); repeat it to accept
+                 licenses of several deployments (one file each)
   --status FILE  offline: a signed status list ("zhengxin license
                  status-list" writes one); without it the status of a
                  license cannot be known and the verdict is INDETERMINATE
@@ -65,7 +66,8 @@ func cmdVerify(args []string, c *cli) error {
 	fs := newFlags(c, "verify", verifyHelp)
 	dir := fs.String("dir", "", "data directory (online verification)")
 	db := fs.String("db", "", "PostgreSQL URL (with --dir)")
-	trust := fs.String("trust", "", "PEM bundle of trusted CAs, or a signed trust list (offline)")
+	var trustFiles stringsFlag
+	fs.Var(&trustFiles, "trust", "PEM bundle of trusted CAs, or a signed trust list (offline; repeatable: one per deployment)")
 	var statusFiles stringsFlag
 	fs.Var(&statusFiles, "status", "signed status list file (offline; repeatable)")
 	qr := fs.String("qr", "", "the QR payload text")
@@ -114,7 +116,7 @@ func cmdVerify(args []string, c *cli) error {
 	if len(strings.TrimSpace(string(input))) == 0 {
 		return fail(errors.New("the input is empty"))
 	}
-	if *dir != "" && *trust != "" {
+	if *dir != "" && len(trustFiles) > 0 {
 		return fail(usageError("verify", "--dir and --trust exclude each other"))
 	}
 	ctx := context.Background()
@@ -131,14 +133,24 @@ func cmdVerify(args []string, c *cli) error {
 		if opts, err = d.VerifyOptions(ctx); err != nil {
 			return fail(err)
 		}
-	case *trust != "":
-		b, err := readBounded(*trust, 16<<20)
-		if err != nil {
-			return fail(err)
+	case len(trustFiles) > 0:
+		var pools certs.Pools
+		for _, f := range trustFiles {
+			b, err := readBounded(f, 16<<20)
+			if err != nil {
+				return fail(err)
+			}
+			pool, err := certs.LoadTrust(b, now())
+			if err != nil {
+				return fail(fmt.Errorf("trust file %s: %w", f, err))
+			}
+			pools = append(pools, pool)
 		}
-		pool, err := certs.LoadTrust(b, now())
-		if err != nil {
-			return fail(fmt.Errorf("trust file %s: %w", *trust, err))
+		var pool verify.Trust = pools[0]
+		if len(pools) > 1 {
+			// Licenses of several deployments (one root and trust
+			// list each): every chain stays within its own file.
+			pool = pools
 		}
 		opts = verify.Options{Trust: pool, Now: now}
 		if len(statusFiles) > 0 {
