@@ -127,7 +127,7 @@ func (d *Dir) AddAgency(ctx context.Context, a AgencyConfig) (AgencyConfig, erro
 		return a, err
 	}
 	_, err = d.Store.AppendAudit(ctx, store.AuditEntry{At: now, Actor: "cli", Action: "agency.create", Object: a.CreditCode,
-		Detail: mustJSON(map[string]string{"name": a.Name})})
+		Detail: mustJSON(map[string]string{"name": a.Name}), Agency: a.CreditCode})
 	return a, err
 }
 

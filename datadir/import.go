@@ -503,7 +503,7 @@ func (d *Dir) commitBatch(ctx context.Context, agency, operator string, b *impor
 		// right instead of jumping around it.
 		sort.Slice(recs, func(i, j int) bool { return recs[i].ID < recs[j].ID })
 		res, err := d.Store.IssueLicenses(ctx, recs, &store.AuditEntry{At: d.Now().UTC(), Actor: operatorOr(operator),
-			Action: "license.import", Object: agency,
+			Action: "license.import", Object: agency, Agency: agency,
 			Detail: mustJSON(map[string]string{"first_row": fmt.Sprint(b.items[0].row), "rows": fmt.Sprint(len(b.items)),
 				"issued": fmt.Sprint(len(recs))})})
 		if err != nil {

@@ -86,7 +86,7 @@ func (d *Dir) IssueLicense(ctx context.Context, r IssueRequest) (Issued, error) 
 		}
 	}
 	stored, existed, err := d.Store.IssueLicense(ctx, rec, store.AuditEntry{
-		At: d.Now().UTC(), Actor: operatorOr(r.Operator), Action: "license.issue", Object: rec.ID,
+		At: d.Now().UTC(), Actor: operatorOr(r.Operator), Action: "license.issue", Object: rec.ID, Agency: a.CreditCode,
 		Detail: mustJSON(map[string]string{"type": l.Type.Key, "holder": license.MaskID(rec.HolderIDNumber)}),
 	})
 	if err != nil {
@@ -237,7 +237,7 @@ func (d *Dir) BindHolder(ctx context.Context, id string, device crypto.PublicKey
 		return nil, err
 	}
 	err = d.Store.BindHolderKey(ctx, id, pub, nl.Marshal(), store.AuditEntry{At: d.Now().UTC(), Actor: operatorOr(operator),
-		Action: "license.bind", Object: id, Detail: mustJSON(map[string]string{"thumbprint": fmt.Sprintf("%X", nl.HolderKey)})})
+		Action: "license.bind", Object: id, Agency: rec.AgencyID, Detail: mustJSON(map[string]string{"thumbprint": fmt.Sprintf("%X", nl.HolderKey)})})
 	if err != nil {
 		return nil, err
 	}

@@ -143,7 +143,7 @@ func (d *Dir) IssueCert(ctx context.Context, agency, role, commonName string, va
 	}
 	d.resetCaches()
 	_, err = d.Store.AppendAudit(ctx, store.AuditEntry{At: d.Now().UTC(), Actor: "cli", Action: "cert.issue", Object: serialHex(c),
-		Detail: mustJSON(map[string]string{"agency": a.CreditCode, "role": role, "subject": commonName})})
+		Detail: mustJSON(map[string]string{"agency": a.CreditCode, "role": role, "subject": commonName}), Agency: a.CreditCode})
 	return c, err
 }
 
@@ -206,7 +206,7 @@ func (d *Dir) RevokeCert(ctx context.Context, serial, reason string) error {
 		return err
 	}
 	_, err = d.Store.AppendAudit(ctx, store.AuditEntry{At: d.Now().UTC(), Actor: "cli", Action: "cert.revoke", Object: serial,
-		Detail: mustJSON(map[string]string{"agency": c.AgencyID, "reason": reason})})
+		Detail: mustJSON(map[string]string{"agency": c.AgencyID, "reason": reason}), Agency: c.AgencyID})
 	return err
 }
 

@@ -135,7 +135,7 @@ func (d *Dir) MakeSeal(ctx context.Context, r SealRequest) (*seal.Seal, string, 
 		return nil, "", err
 	}
 	if _, err := d.Store.AppendAudit(ctx, store.AuditEntry{At: now, Actor: "cli", Action: "seal.make", Object: r.ESID,
-		Detail: mustJSON(map[string]string{"agency": a.CreditCode, "name": r.Name})}); err != nil {
+		Detail: mustJSON(map[string]string{"agency": a.CreditCode, "name": r.Name}), Agency: a.CreditCode}); err != nil {
 		return nil, "", err
 	}
 	if a.DefaultSeal == "" {

@@ -209,12 +209,12 @@ func testStatusChangesShowInVerifyAndAudit(t *testing.T, e *env) {
 	if d := pg.Items[0].Detail; d["holder"] != "1101********002X" {
 		t.Fatalf("issue audit detail %v", d)
 	}
-	// Issuer B cannot read agency A's license history, nor the whole log.
+	// Issuer B cannot read agency A's license history, nor A's trail.
 	if res := e.do(rIssuerB, "GET", "/api/v1/audit?object="+e.licA, nil); res.Code != 404 {
 		t.Fatalf("issuer B reading A's history: %d", res.Code)
 	}
-	if res := e.do(rIssuerB, "GET", "/api/v1/audit", nil); res.Code != 403 {
-		t.Fatalf("issuer B reading the whole log: %d", res.Code)
+	if res := e.do(rIssuerB, "GET", "/api/v1/audit?agency=A", nil); res.Code != 403 {
+		t.Fatalf("issuer B reading agency A's log: %d", res.Code)
 	}
 	// Admins page through the whole log, oldest first.
 	var seqs []int64
@@ -247,10 +247,136 @@ func testStatusChangesShowInVerifyAndAudit(t *testing.T, e *env) {
 	if e.mem == nil {
 		return // tampering with SQLite rows is store/'s conformance suite's job
 	}
+	e.mem.MoveAudit(3, "B")
+	mustJSON(t, e.do(rAdmin, "GET", "/api/v1/audit/verify", nil).Body.Bytes(), &chk)
+	if chk.OK || !strings.Contains(chk.Error, "entry 3") {
+		t.Fatalf("audit verify after moving an entry to agency B: %+v", chk)
+	}
+	e.mem.MoveAudit(3, "A")
 	e.mem.TamperAudit(2, "holder=someone else")
 	mustJSON(t, e.do(rAdmin, "GET", "/api/v1/audit/verify", nil).Body.Bytes(), &chk)
 	if chk.OK || !strings.Contains(chk.Error, "entry 2") {
 		t.Fatalf("tampered audit verify: %+v", chk)
+	}
+}
+
+// auditPages reads every page of GET path as role (limit 2, to page).
+func auditPages(t *testing.T, e *env, role, path string) []*AuditEntry {
+	t.Helper()
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	var out []*AuditEntry
+	for cursor, n := "", 0; ; n++ {
+		if n > 200 {
+			t.Fatal("audit pagination does not end")
+		}
+		res := e.do(role, "GET", path+sep+"limit=2&cursor="+cursor, nil)
+		if res.Code != 200 {
+			t.Fatalf("GET %s as %s: %d %s", path, role, res.Code, res.Body)
+		}
+		var pg pageOf[*AuditEntry]
+		mustJSON(t, res.Body.Bytes(), &pg)
+		out = append(out, pg.Items...)
+		if cursor = pg.NextCursor; cursor == "" {
+			return out
+		}
+	}
+}
+
+// TestAuditByAgency: an agency's issuers read their agency's whole audit
+// trail (licenses, seals, claim codes, counters' uses of its licenses, the
+// tokens and users made for it) and nothing of another agency's or of the
+// deployment's; admins read all, or one agency's.
+func TestAuditByAgency(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b, func(t *testing.T) { testAuditByAgency(t, newEnvOn(t, b)) })
+	}
+}
+
+func testAuditByAgency(t *testing.T, e *env) {
+	mustCode := func(res *httptest.ResponseRecorder, code int) []byte {
+		t.Helper()
+		if res.Code != code {
+			t.Fatalf("%d %s, want %d", res.Code, res.Body, code)
+		}
+		return res.Body.Bytes()
+	}
+	// What each agency did, and what was done for it.
+	mustCode(e.do(rIssuerA, "POST", "/api/v1/licenses/"+e.licA+"/status", map[string]string{"status": "suspended", "reason": "整改"}), 200)
+	mustCode(e.do(rIssuerB, "POST", "/api/v1/licenses/"+e.licB+"/claim-code", nil), 201)
+	mustCode(e.do(rCounter, "POST", "/api/v1/usage", map[string]string{"license_id": e.licA, "service_item": "开户", "verdict": "PASSED"}), 201)
+	var seal SealInfo
+	mustJSON(t, mustCode(e.do(rIssuerB, "POST", "/api/v1/seals", map[string]string{"name": "B 合同章"}), 201), &seal)
+	var tokA, tokAdm tokenResponse
+	mustJSON(t, mustCode(e.do(rAdmin, "POST", "/api/v1/tokens", map[string]string{"name": "A 窗口", "role": "issuer", "agency": "A"}), 201), &tokA)
+	mustJSON(t, mustCode(e.do(rAdmin, "POST", "/api/v1/tokens", map[string]string{"name": "运维", "role": "admin"}), 201), &tokAdm)
+	mustCode(e.do(rAdmin, "DELETE", "/api/v1/tokens/"+tokA.ID, nil), 204)
+	mustCode(e.do(rAdmin, "POST", "/api/v1/users", map[string]string{"name": "clerk-b", "password": "correct horse battery", "role": "counter", "agency": "B"}), 201)
+	mustCode(e.do(rAdmin, "POST", "/api/v1/agencies", map[string]string{"code": "Z", "name": "新机构", "credit_code": "11100000TEST0000ZZ"}), 201)
+
+	// Whose each object is, from what the test did (not from the entries).
+	owner := map[string]string{
+		e.licA: "A", e.licB: "B", "seal:" + seal.ID: "B",
+		"token:" + tokA.ID: "A", "token:" + tokAdm.ID: "", "user:clerk-b": "B", "agency:Z": "Z",
+	}
+	all := auditPages(t, e, rAdmin, "/api/v1/audit")
+	count := map[string]int{}
+	for _, a := range all {
+		ag, ok := owner[a.Object]
+		if !ok {
+			t.Fatalf("entry %d: unexpected object %q", a.Seq, a.Object)
+		}
+		if a.Agency != ag {
+			t.Errorf("entry %d %s %s: agency %q, want %q", a.Seq, a.Action, a.Object, a.Agency, ag)
+		}
+		count[ag]++
+	}
+	if count[""] != 1 || count["Z"] != 1 || count["A"] != 5 || count["B"] != 4 {
+		t.Fatalf("entries per agency: %v", count)
+	}
+	for role, ag := range map[string]string{rIssuerA: "A", rIssuerB: "B"} {
+		for _, path := range []string{"/api/v1/audit", "/api/v1/audit?agency=" + ag} {
+			got := auditPages(t, e, role, path)
+			if len(got) != count[ag] {
+				t.Errorf("%s %s: %d entries, want %d", role, path, len(got), count[ag])
+			}
+			for i, a := range got {
+				if owner[a.Object] != ag || (i > 0 && a.Seq <= got[i-1].Seq) {
+					t.Errorf("%s %s: entry %d %s %s (of %q)", role, path, a.Seq, a.Action, a.Object, owner[a.Object])
+				}
+			}
+		}
+		adm := auditPages(t, e, rAdmin, "/api/v1/audit?agency="+ag)
+		if len(adm) != count[ag] {
+			t.Errorf("admin ?agency=%s: %d entries, want %d", ag, len(adm), count[ag])
+		}
+	}
+	// The object filter stays inside the agency: A's seal-less objects and
+	// B's seal are not A's to read.
+	if got := auditPages(t, e, rIssuerA, "/api/v1/audit?object=token:"+tokA.ID); len(got) != 2 || got[0].Action != "token.create" || got[1].Action != "token.revoke" {
+		t.Errorf("issuer A, its token's entries: %+v", got)
+	}
+	if got := auditPages(t, e, rIssuerA, "/api/v1/audit?object=seal:"+seal.ID); len(got) != 0 {
+		t.Errorf("issuer A reads B's seal entries: %+v", got)
+	}
+	if got := auditPages(t, e, rIssuerA, "/api/v1/audit?object="+e.licA); len(got) != 3 {
+		t.Errorf("issuer A, its license's history (issue, status, usage): %+v", got)
+	}
+	mustCode(e.do(rIssuerA, "GET", "/api/v1/audit?agency=B", nil), 403)
+	mustCode(e.do(rIssuerA, "GET", "/api/v1/audit?object="+e.licB, nil), 404)
+	// Holders keep what they had: one license of theirs at a time.
+	mustCode(e.do(rHolder, "GET", "/api/v1/audit", nil), 403)
+	if got := auditPages(t, e, rHolder, "/api/v1/audit?object="+e.licA+"&agency=B"); len(got) != 3 {
+		t.Errorf("holder, own license's history: %+v", got)
+	}
+	mustCode(e.do(rHolder, "GET", "/api/v1/audit?object="+e.licB, nil), 404)
+	mustCode(e.do(rCounter, "GET", "/api/v1/audit?object="+e.licA, nil), 403)
+	var chk auditCheck
+	mustJSON(t, e.do(rAdmin, "GET", "/api/v1/audit/verify", nil).Body.Bytes(), &chk)
+	if !chk.OK || chk.Checked != len(all) {
+		t.Fatalf("audit verify: %+v", chk)
 	}
 }
 
@@ -531,6 +657,72 @@ func TestSealsAndPDFSigning(t *testing.T) {
 func TestConcurrentIssuanceGroupCommit(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b, func(t *testing.T) { testConcurrentIssuance(t, newEnvOn(t, b)) })
+	}
+}
+
+// TestGroupCommitPerAgency: requests of two agencies arriving together are
+// written as one batch per agency, each with an audit entry of its agency,
+// so each agency's trail names all its licenses and none of the other's.
+func TestGroupCommitPerAgency(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b, func(t *testing.T) { testGroupCommitPerAgency(t, newEnvOn(t, b)) })
+	}
+}
+
+func testGroupCommitPerAgency(t *testing.T, e *env) {
+	const n = 30
+	ids := make([]string, 2*n)
+	var wg sync.WaitGroup
+	for i := range 2 * n {
+		wg.Go(func() {
+			role, body := rIssuerA, map[string]any{"type": "business-license", "holder_name": fmt.Sprintf("并发%d", i), "holder_id": holderB}
+			if i%3 == 0 {
+				role = rIssuerB
+			} else if i%3 == 1 {
+				role, body["agency"] = rAdmin, "B" // an admin issuing for B
+			}
+			res := e.do(role, "POST", "/api/v1/licenses", body)
+			var l License
+			if res.Code != 201 || json.Unmarshal(res.Body.Bytes(), &l) != nil {
+				t.Errorf("request %d: %d %s", i, res.Code, res.Body)
+				return
+			}
+			ids[i] = l.Agency + " " + l.ID
+		})
+	}
+	wg.Wait()
+	mine := map[string]map[string]bool{"A": {}, "B": {}}
+	for _, x := range ids {
+		ag, id, _ := strings.Cut(x, " ")
+		mine[ag][id] = true
+	}
+	for role, ag := range map[string]string{rIssuerA: "A", rIssuerB: "B"} {
+		seen := map[string]bool{}
+		for _, a := range auditPages(t, e, role, "/api/v1/audit") {
+			if a.Action != "license.issue" {
+				continue
+			}
+			for _, id := range append(strings.Split(a.Detail["ids"], ","), a.Object) {
+				if id != "" && id != "batch" {
+					seen[id] = true
+				}
+			}
+		}
+		for id := range seen {
+			if !mine[ag][id] && id != e.licA && id != e.licB {
+				t.Errorf("agency %s's trail names license %s of another agency", ag, id)
+			}
+		}
+		for id := range mine[ag] {
+			if !seen[id] {
+				t.Errorf("agency %s's trail lacks its license %s", ag, id)
+			}
+		}
+	}
+	var chk auditCheck
+	mustJSON(t, e.do(rAdmin, "GET", "/api/v1/audit/verify", nil).Body.Bytes(), &chk)
+	if !chk.OK {
+		t.Fatalf("audit chain: %+v", chk)
 	}
 }
 

@@ -5,28 +5,40 @@ import (
 	"net/http"
 )
 
-// listAudit: admins read the whole log (oldest first, cursor = last seq
-// seen); other roles may read the entries of one license they can see
-// (?object=<license id>), the license's history.
+// listAudit reads the audit log, oldest first (cursor = last seq seen):
+//   - admins read the whole log, or one agency's with ?agency=;
+//   - issuers read their own agency's entries (never another's, nor the
+//     deployment-wide ones), all of them or one object's with ?object=;
+//   - holders read the entries of one license of theirs (?object=, the
+//     license's history).
+//
+// Naming a license the caller cannot see answers 404, as everywhere.
 func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) {
 	p := PrincipalFrom(r.Context())
 	cursor, limit, ok := pageParams(w, r)
 	if !ok {
 		return
 	}
-	f := AuditFilter{Object: r.URL.Query().Get("object"), Cursor: cursor, Limit: limit}
-	if p.Role != RoleAdmin {
+	q := r.URL.Query()
+	f := AuditFilter{Object: q.Get("object"), Agency: q.Get("agency"), Cursor: cursor, Limit: limit}
+	switch p.Role {
+	case RoleAdmin:
+	case RoleIssuer:
+		if p.Agency == "" || (f.Agency != "" && f.Agency != p.Agency) {
+			writeProblem(w, r, probForbidden, "只能查看本机构的审计日志。", "Issuers read only their own agency's audit log.")
+			return
+		}
+		f.Agency = p.Agency
+		if f.Object != "" && !s.mayReadObject(w, r, p, f.Object, false) {
+			return
+		}
+	default:
 		if f.Object == "" {
-			writeProblem(w, r, probForbidden, "非管理员须用 object 参数指定本机构的证照。", "Non-admins must name a license of their agency with object.")
+			writeProblem(w, r, probForbidden, "须用 object 参数指定您的证照。", "Name one of your licenses with object.")
 			return
 		}
-		l, err := s.store.GetLicense(r.Context(), f.Object)
-		if errors.Is(err, ErrNotFound) || (err == nil && !canSee(p, l)) {
-			writeProblem(w, r, probNotFound, "证照不存在。", "No such license.")
-			return
-		}
-		if err != nil {
-			s.internal(w, r, err)
+		f.Agency = ""
+		if !s.mayReadObject(w, r, p, f.Object, true) {
 			return
 		}
 	}
@@ -36,6 +48,23 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writePage(w, items, next)
+}
+
+// mayReadObject answers 404 (and false) when object is a license p cannot
+// see, or, if mustBeLicense, no license at all.
+func (s *Server) mayReadObject(w http.ResponseWriter, r *http.Request, p *Principal, object string, mustBeLicense bool) bool {
+	l, err := s.store.GetLicense(r.Context(), object)
+	switch {
+	case errors.Is(err, ErrNotFound) && !mustBeLicense:
+		return true // another object (a seal, a token); the agency filter applies
+	case errors.Is(err, ErrNotFound) || (err == nil && !canSee(p, l)):
+		writeProblem(w, r, probNotFound, "证照不存在。", "No such license.")
+		return false
+	case err != nil:
+		s.internal(w, r, err)
+		return false
+	}
+	return true
 }
 
 type auditCheck struct {

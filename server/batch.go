@@ -73,6 +73,26 @@ func (b *issueBatcher) write(batch []*issueJob) {
 			close(j.done)
 		}
 	}()
+	// The batch's one audit entry belongs to one agency's trail (its
+	// issuers read it), so requests of several agencies (admins issue for
+	// any) are written as one batch per agency, in order of arrival.
+	var order []string
+	byAgency := map[string][]*issueJob{}
+	for _, j := range batch {
+		a := j.l.Agency
+		if _, ok := byAgency[a]; !ok {
+			order = append(order, a)
+		}
+		byAgency[a] = append(byAgency[a], j)
+	}
+	for _, a := range order {
+		b.writeAgency(ctx, a, byAgency[a])
+	}
+}
+
+// writeAgency writes the jobs of one agency: in one transaction with one
+// audit entry when there are several, alone otherwise.
+func (b *issueBatcher) writeAgency(ctx context.Context, agency string, batch []*issueJob) {
 	if len(batch) > 1 {
 		ls := make([]*License, len(batch))
 		keys := make([]string, len(batch))
@@ -83,8 +103,8 @@ func (b *issueBatcher) write(batch []*issueJob) {
 			actors[j.audit.Actor] = true
 		}
 		first := batch[0].audit
-		audit := &AuditEntry{At: first.At, Actor: first.Actor, Action: "license.issue", Object: "batch",
-			Detail: map[string]string{"count": strconv.Itoa(len(batch)), "ids": strings.Join(ids, ",")}}
+		audit := &AuditEntry{At: first.At, Actor: first.Actor, Action: "license.issue", Object: "batch", Agency: agency,
+			Detail: map[string]string{"agency": agency, "count": strconv.Itoa(len(batch)), "ids": strings.Join(ids, ",")}}
 		if len(actors) > 1 {
 			audit.Actor = "multiple"
 			as := make([]string, len(batch))

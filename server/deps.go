@@ -287,6 +287,10 @@ type AuditEntry struct {
 	Actor  string    `json:"actor"`  // "token:<id>" or "user:<name>"
 	Action string    `json:"action"` // license.issue, license.status, seal.make, ...
 	Object string    `json:"object,omitempty"`
+	// Agency is the code of the agency the entry concerns (whose issuers
+	// read it); empty for deployment-wide entries. It is part of the
+	// entry's hash.
+	Agency string `json:"agency,omitempty"`
 	// Detail holds the facts of the action ("agency", "type", "holder"
 	// masked, ...). Never a full ID number or a secret.
 	Detail   map[string]string `json:"detail,omitempty"`
@@ -294,9 +298,10 @@ type AuditEntry struct {
 	Hash     []byte            `json:"hash,omitempty"`
 }
 
-// AuditFilter selects audit entries.
+// AuditFilter selects audit entries. Empty fields match all.
 type AuditFilter struct {
 	Object string
+	Agency string
 	Cursor string
 	Limit  int
 }

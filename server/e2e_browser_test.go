@@ -449,6 +449,19 @@ func TestBrowserEndToEnd(t *testing.T) {
 	}
 	adm.screenshot("console-audit")
 	adm.noErrors()
+	// ---- the issuer reads its agency's audit trail (not the chain check) -----
+	con.do("issuer opens the audit log", chromedp.Click(`[data-tab="audit"]`))
+	con.waitJS("issuer audit rows", `document.querySelectorAll("#audit-table tbody tr[data-seq]").length >= 5`)
+	if txt := con.text("#audit-table"); !strings.Contains(txt, "license.status") || !strings.Contains(txt, "usage.record") {
+		t.Errorf("the issuer's audit log lacks the status change or the usage records")
+	}
+	if n := con.eval(`String([...document.querySelectorAll("#audit-table tbody tr[data-seq] td:nth-child(6)")].filter(td => td.textContent !== ` + jsString(w.agency) + `).length)`); n != "0" {
+		t.Errorf("%s rows of the issuer's audit log are not of agency %s", n, w.agency)
+	}
+	if con.eval(`String(document.getElementById("audit-verify").hidden)`) != "true" {
+		t.Error("the chain check button is shown to an issuer")
+	}
+	con.noErrors()
 
 	// How long the SM2 presentation takes in WebAssembly (logged, not asserted).
 	ms := wal.eval(`new Promise(r => { const q = indexedDB.open("zhengxin-wallet"); q.onsuccess = () => {

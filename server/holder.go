@@ -93,7 +93,7 @@ func (s *Server) claim(w http.ResponseWriter, r *http.Request) {
 		}
 		resp.Token = secret
 	}
-	s.audit(r, "license.claim", l.ID, map[string]string{"agency": l.Agency, "holder": MaskID(l.HolderID)})
+	s.audit(r, l.Agency, "license.claim", l.ID, map[string]string{"agency": l.Agency, "holder": MaskID(l.HolderID)})
 	writeJSON(w, http.StatusOK, resp)
 }
 
@@ -200,6 +200,6 @@ func (s *Server) addUsage(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	s.audit(r, "usage.record", l.ID, map[string]string{"agency": l.Agency, "service_item": req.ServiceItem, "verdict": req.Verdict})
+	s.audit(r, l.Agency, "usage.record", l.ID, map[string]string{"agency": l.Agency, "service_item": req.ServiceItem, "verdict": req.Verdict})
 	writeJSON(w, http.StatusCreated, u)
 }

@@ -78,7 +78,7 @@ func (s *Server) issue(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	audit := s.auditEntry(r, "license.issue", l.ID, map[string]string{"agency": l.Agency, "type": l.Type, "holder": MaskID(l.HolderID)})
+	audit := s.auditEntry(r, l.Agency, "license.issue", l.ID, map[string]string{"agency": l.Agency, "type": l.Type, "holder": MaskID(l.HolderID)})
 	var stored *License
 	var created bool
 	if s.batcher != nil {
@@ -111,15 +111,18 @@ func actorOf(r *http.Request) string {
 	return "anonymous"
 }
 
-func (s *Server) auditEntry(r *http.Request, action, object string, detail map[string]string) *AuditEntry {
-	return &AuditEntry{At: s.now().UTC(), Actor: actorOf(r), Action: action, Object: object, Detail: detail}
+// auditEntry makes an entry of agency's audit trail ("" for a
+// deployment-wide one): the agency whose license, seal, token or user the
+// action concerns, so that the agency's issuers can read it.
+func (s *Server) auditEntry(r *http.Request, agency, action, object string, detail map[string]string) *AuditEntry {
+	return &AuditEntry{At: s.now().UTC(), Actor: actorOf(r), Action: action, Object: object, Agency: agency, Detail: detail}
 }
 
 // audit appends to the audit log for actions the store does not audit in
 // their own transaction. A failure is logged loudly but does not undo the
 // action that already happened.
-func (s *Server) audit(r *http.Request, action, object string, detail map[string]string) {
-	if err := s.store.AppendAudit(r.Context(), s.auditEntry(r, action, object, detail)); err != nil {
+func (s *Server) audit(r *http.Request, agency, action, object string, detail map[string]string) {
+	if err := s.store.AppendAudit(r.Context(), s.auditEntry(r, agency, action, object, detail)); err != nil {
 		s.log.Error("audit append failed", "action", action, "object", object, "err", err.Error())
 	}
 }
@@ -370,7 +373,7 @@ func (s *Server) claimCode(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	s.audit(r, "license.claim-code", l.ID, map[string]string{"agency": l.Agency, "expires": c.Expires.Format(time.RFC3339)})
+	s.audit(r, l.Agency, "license.claim-code", l.ID, map[string]string{"agency": l.Agency, "expires": c.Expires.Format(time.RFC3339)})
 	writeJSON(w, http.StatusCreated, claimCodeResponse{Code: code, LicenseID: l.ID, ExpiresAt: c.Expires})
 }
 

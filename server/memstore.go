@@ -185,7 +185,7 @@ func (m *MemStore) SetLicenseStatus(ctx context.Context, id, status, reason, act
 	if l.Status == status || l.Status == StatusRevoked || l.Status == StatusCancelled {
 		return nil, fmt.Errorf("memstore: license %q is %s: %w", id, l.Status, ErrConflict)
 	}
-	m.appendAudit(&AuditEntry{At: at, Actor: actor, Action: "license.status", Object: id,
+	m.appendAudit(&AuditEntry{At: at, Actor: actor, Action: "license.status", Object: id, Agency: l.Agency,
 		Detail: map[string]string{"agency": l.Agency, "from": l.Status, "to": status, "reason": reason}})
 	l.Status, l.Reason = status, reason
 	return clone(l), nil
@@ -209,7 +209,10 @@ func (m *MemStore) RedeemClaim(ctx context.Context, codeHash []byte, at time.Tim
 	return clone(c), nil
 }
 
-// auditHash chains entries: SM3(prev hash || seq || fields, length-prefixed).
+// auditHash chains entries: SM3(prev hash || seq || fields, length-prefixed),
+// the agency last and only when there is one. Without it there is an even
+// number of fields (four, then detail pairs); with it an odd one, so no
+// detail can pass for an agency.
 func auditHash(prev []byte, e *AuditEntry) []byte {
 	h := sm3.New()
 	h.Write(prev)
@@ -219,6 +222,9 @@ func auditHash(prev []byte, e *AuditEntry) []byte {
 	fields := []string{e.At.UTC().Format(time.RFC3339Nano), e.Actor, e.Action, e.Object}
 	for _, k := range slices.Sorted(maps.Keys(e.Detail)) {
 		fields = append(fields, k, e.Detail[k])
+	}
+	if e.Agency != "" {
+		fields = append(fields, "agency="+e.Agency)
 	}
 	for _, s := range fields {
 		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
@@ -264,7 +270,7 @@ func (m *MemStore) ListAudit(ctx context.Context, f AuditFilter) ([]*AuditEntry,
 	var out []*AuditEntry
 	for i := start; i < len(m.audit); i++ {
 		e := m.audit[i]
-		if f.Object != "" && e.Object != f.Object {
+		if (f.Object != "" && e.Object != f.Object) || (f.Agency != "" && e.Agency != f.Agency) {
 			continue
 		}
 		if len(out) == f.Limit {
@@ -294,6 +300,14 @@ func (m *MemStore) TamperAudit(seq int, detail string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.audit[seq-1].Detail = map[string]string{"tampered": detail}
+}
+
+// MoveAudit moves entry seq to another agency without fixing the chain,
+// for tests of VerifyAudit.
+func (m *MemStore) MoveAudit(seq int, agency string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.audit[seq-1].Agency = agency
 }
 
 func (m *MemStore) AddUsage(ctx context.Context, u *Usage) error {

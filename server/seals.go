@@ -92,7 +92,7 @@ func (s *Server) makeSeal(w http.ResponseWriter, r *http.Request) {
 		s.internal(w, r, err)
 		return
 	}
-	s.audit(r, "seal.make", "seal:"+info.ID, map[string]string{"agency": agency, "name": info.Name})
+	s.audit(r, agency, "seal.make", "seal:"+info.ID, map[string]string{"agency": agency, "name": info.Name})
 	writeJSON(w, http.StatusCreated, info)
 }
 
@@ -167,7 +167,7 @@ func (s *Server) signPDF(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in, o := sha256.Sum256(body), sha256.Sum256(out)
-	s.audit(r, "pdf.sign", "seal:"+req.SealID, map[string]string{"agency": agency, "in_sha256": hex.EncodeToString(in[:]), "out_sha256": hex.EncodeToString(o[:])})
+	s.audit(r, agency, "pdf.sign", "seal:"+req.SealID, map[string]string{"agency": agency, "in_sha256": hex.EncodeToString(in[:]), "out_sha256": hex.EncodeToString(o[:])})
 	w.Header().Set("Content-Type", "application/pdf")
 	w.Header().Set("Content-Disposition", `attachment; filename="signed.pdf"`)
 	w.Header().Set("Cache-Control", "no-store")

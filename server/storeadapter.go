@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/zhengxin/zhengxin/store"
@@ -23,9 +22,7 @@ import (
 // would cost a parse per row, nor on the answer to an issuance: those
 // carry "qr" only when the Issuer made it.
 //
-// Two mappings are worth knowing: a holder token's holder ID number is kept
-// in the token's agency column as "holder:<ID number>" (store.Token has no
-// column of its own for it), and ListLicenses pages in the store's keyset
+// One mapping is worth knowing: ListLicenses pages in the store's keyset
 // order (by identifier).
 func FromStore(st store.Store, qrText func(payload []byte) (string, error)) Store {
 	return &storeAdapter{st: st, qr: qrText}
@@ -35,8 +32,6 @@ type storeAdapter struct {
 	st store.Store
 	qr func([]byte) (string, error)
 }
-
-const holderTokenPrefix = "holder:"
 
 // mapErr turns the store's sentinel errors into the server's.
 func mapErr(err error) error {
@@ -101,7 +96,7 @@ func fromLicense(l *License, idem string) (store.LicenseRecord, error) {
 }
 
 func toStoreAudit(e *AuditEntry) (store.AuditEntry, error) {
-	se := store.AuditEntry{At: e.At, Actor: e.Actor, Action: e.Action, Object: e.Object}
+	se := store.AuditEntry{At: e.At, Actor: e.Actor, Action: e.Action, Object: e.Object, Agency: e.Agency}
 	if len(e.Detail) > 0 {
 		b, err := json.Marshal(e.Detail)
 		if err != nil {
@@ -113,7 +108,7 @@ func toStoreAudit(e *AuditEntry) (store.AuditEntry, error) {
 }
 
 func fromStoreAudit(se *store.AuditEntry) *AuditEntry {
-	e := &AuditEntry{Seq: se.Seq, At: se.At, Actor: se.Actor, Action: se.Action, Object: se.Object, PrevHash: se.PrevHash, Hash: se.Hash}
+	e := &AuditEntry{Seq: se.Seq, At: se.At, Actor: se.Actor, Action: se.Action, Object: se.Object, Agency: se.Agency, PrevHash: se.PrevHash, Hash: se.Hash}
 	if len(se.Detail) > 0 && json.Unmarshal(se.Detail, &e.Detail) != nil {
 		// Entries written by other tools may hold any JSON value.
 		e.Detail = map[string]string{"json": string(se.Detail)}
@@ -127,7 +122,7 @@ func (a *storeAdapter) CreateLicense(ctx context.Context, l *License, idemKey st
 		return nil, false, err
 	}
 	if audit == nil { // store/ audits every issuance in the same transaction
-		audit = &AuditEntry{At: l.IssuedAt, Actor: "system", Action: "license.issue", Object: l.ID}
+		audit = &AuditEntry{At: l.IssuedAt, Actor: "system", Action: "license.issue", Object: l.ID, Agency: l.Agency}
 	}
 	se, err := toStoreAudit(audit)
 	if err != nil {
@@ -248,7 +243,7 @@ func (a *storeAdapter) AppendAudit(ctx context.Context, e *AuditEntry) error {
 	if err != nil {
 		return mapErr(err)
 	}
-	e.Seq, e.PrevHash, e.Hash = got.Seq, got.PrevHash, got.Hash
+	e.Seq, e.Agency, e.PrevHash, e.Hash = got.Seq, got.Agency, got.PrevHash, got.Hash
 	return nil
 }
 
@@ -261,7 +256,7 @@ func (a *storeAdapter) ListAudit(ctx context.Context, f AuditFilter) ([]*AuditEn
 		}
 		after = n
 	}
-	es, err := a.st.ListAudit(ctx, store.AuditFilter{AfterSeq: after, Object: f.Object, Limit: f.Limit})
+	es, err := a.st.ListAudit(ctx, store.AuditFilter{AfterSeq: after, Object: f.Object, Agency: f.Agency, Limit: f.Limit})
 	if err != nil {
 		return nil, "", mapErr(err)
 	}
@@ -353,18 +348,15 @@ func (a *storeAdapter) ListAgencies(ctx context.Context) ([]*Agency, error) {
 }
 
 func (a *storeAdapter) CreateToken(ctx context.Context, t *Token) error {
-	agency := t.Agency
-	if t.Role == RoleHolder {
-		agency = holderTokenPrefix + t.HolderID
+	st := store.Token{ID: t.ID, Name: t.Name, Role: store.Role(t.Role), AgencyID: t.Agency, Hash: t.Hash, CreatedAt: t.CreatedAt}
+	if t.Role == RoleHolder { // a holder token acts for a holder, never an agency
+		st.AgencyID, st.HolderID = "", t.HolderID
 	}
-	return mapErr(a.st.CreateToken(ctx, store.Token{ID: t.ID, Name: t.Name, Role: store.Role(t.Role), AgencyID: agency, Hash: t.Hash, CreatedAt: t.CreatedAt}))
+	return mapErr(a.st.CreateToken(ctx, st))
 }
 
 func fromStoreToken(s store.Token) *Token {
-	t := &Token{ID: s.ID, Hash: s.Hash, Name: s.Name, Role: Role(s.Role), Agency: s.AgencyID, CreatedAt: s.CreatedAt}
-	if h, ok := strings.CutPrefix(s.AgencyID, holderTokenPrefix); ok && t.Role == RoleHolder {
-		t.Agency, t.HolderID = "", h
-	}
+	t := &Token{ID: s.ID, Hash: s.Hash, Name: s.Name, Role: Role(s.Role), Agency: s.AgencyID, HolderID: s.HolderID, CreatedAt: s.CreatedAt}
 	if s.Revoked {
 		// The store keeps a flag, not a time; the zero time says "revoked, when unknown".
 		t.RevokedAt = new(time.Time)

@@ -396,8 +396,25 @@ func (d *db) LookupIdempotencyKeys(ctx context.Context, agencyID string, keys []
 	return out, nil
 }
 
+// licenseAudit fills the agency of a license operation's audit entry with
+// the license's, and refuses an entry that names another agency: one
+// agency's auditors must not find, or miss, another agency's licenses.
+func licenseAudit(e *AuditEntry, licenseID, agency string) error {
+	if e.Agency == "" {
+		e.Agency = agency
+		return nil
+	}
+	if e.Agency != agency {
+		return fmt.Errorf("store: audit entry of agency %s for license %s of agency %s: %w", e.Agency, licenseID, agency, ErrInvalid)
+	}
+	return nil
+}
+
 // issue is IssueLicense inside a transaction.
 func (d *db) issue(ctx context.Context, q querier, rec LicenseRecord, audit AuditEntry) (LicenseRecord, bool, error) {
+	if err := licenseAudit(&audit, rec.ID, rec.AgencyID); err != nil {
+		return rec, false, err
+	}
 	next, err := d.reserve(ctx, q, rec.AgencyID, 0) // locks the counter
 	if err != nil {
 		return rec, false, err
@@ -455,6 +472,23 @@ func (d *db) IssueLicenses(ctx context.Context, batch []LicenseRecord, audit *Au
 		agencies = append(agencies, a)
 	}
 	sort.Strings(agencies) // one lock order for every batch: no deadlocks
+	if audit != nil {
+		// One entry covers the batch: it belongs to the batch's agency, or
+		// to none (deployment-wide) when the batch spans several.
+		a := *audit
+		if a.Agency == "" && len(agencies) == 1 {
+			a.Agency = agencies[0]
+		}
+		if a.Agency == "" {
+			a.Agency = AuditAgency(a)
+		}
+		for _, ag := range agencies {
+			if a.Agency != "" && ag != a.Agency {
+				return nil, fmt.Errorf("store: the batch's audit entry belongs to agency %s but the batch has licenses of agency %s; write one batch per agency, or an entry without agency: %w", a.Agency, ag, ErrInvalid)
+			}
+		}
+		audit = &a
+	}
 	res := make([]IssueResult, len(recs))
 	err := d.b.tx(ctx, func(q querier) error {
 		fresh := make([]LicenseRecord, 0, len(recs))
@@ -611,7 +645,8 @@ func (d *db) SetLicenseStatus(ctx context.Context, id string, to LicenseStatus, 
 
 func (d *db) setStatus(ctx context.Context, q querier, id string, to LicenseStatus, reason, operator string, at time.Time) error {
 	var from LicenseStatus
-	err := q.queryRow(ctx, `SELECT status FROM licenses WHERE id = ?`+d.b.forUpdate(), id).Scan(&from)
+	var agency string
+	err := q.queryRow(ctx, `SELECT status, agency_id FROM licenses WHERE id = ?`+d.b.forUpdate(), id).Scan(&from, &agency)
 	if errors.Is(err, errNoRows) {
 		return notFound("license", id)
 	}
@@ -629,7 +664,7 @@ func (d *db) setStatus(ctx context.Context, q querier, id string, to LicenseStat
 		return wrap("record status history", err)
 	}
 	detail, _ := json.Marshal(map[string]string{"from": string(from), "to": string(to), "reason": reason})
-	_, err = d.appendAudit(ctx, q, AuditEntry{At: at, Actor: operator, Action: "license.status", Object: id, Detail: detail})
+	_, err = d.appendAudit(ctx, q, AuditEntry{At: at, Actor: operator, Action: "license.status", Object: id, Detail: detail, Agency: agency})
 	return err
 }
 
@@ -639,12 +674,16 @@ func (d *db) BindHolderKey(ctx context.Context, id string, deviceKey, payload []
 	}
 	return d.b.tx(ctx, func(q querier) error {
 		var status LicenseStatus
-		err := q.queryRow(ctx, `SELECT status FROM licenses WHERE id = ?`+d.b.forUpdate(), id).Scan(&status)
+		var agency string
+		err := q.queryRow(ctx, `SELECT status, agency_id FROM licenses WHERE id = ?`+d.b.forUpdate(), id).Scan(&status, &agency)
 		if errors.Is(err, errNoRows) {
 			return notFound("license", id)
 		}
 		if err != nil {
 			return wrap("lock license", err)
+		}
+		if err := licenseAudit(&audit, id, agency); err != nil {
+			return err
 		}
 		if status.Final() {
 			return fmt.Errorf("store: license %s is %s and cannot be bound to a device: %w", id, status, ErrInvalidTransition)
@@ -781,12 +820,12 @@ func (d *db) DeleteSeal(ctx context.Context, id string) error {
 
 // ---- audit ----
 
-const auditCols = `seq, at, actor, action, object, detail, prev_hash, hash`
+const auditCols = `seq, at, actor, action, object, detail, agency, prev_hash, hash`
 
 func scanAudit(r row) (AuditEntry, error) {
 	var e AuditEntry
 	var detail string
-	err := r.Scan(&e.Seq, tcol{&e.At}, &e.Actor, &e.Action, &e.Object, &detail, &e.PrevHash, &e.Hash)
+	err := r.Scan(&e.Seq, tcol{&e.At}, &e.Actor, &e.Action, &e.Object, &detail, &e.Agency, &e.PrevHash, &e.Hash)
 	e.Detail = []byte(detail)
 	return e, err
 }
@@ -813,6 +852,10 @@ func (d *db) appendAudit(ctx context.Context, q querier, e AuditEntry) (AuditEnt
 		e.At = time.Now()
 	}
 	e.At = micro(e.At)
+	if e.Agency == "" {
+		// What VerifyAuditChain expects of an entry without an agency.
+		e.Agency = AuditAgency(e)
+	}
 	if err := d.b.lockAudit(ctx, q); err != nil {
 		return e, wrap("lock audit log", err)
 	}
@@ -824,8 +867,8 @@ func (d *db) appendAudit(ctx context.Context, q querier, e AuditEntry) (AuditEnt
 	}
 	e.Seq, e.PrevHash = last+1, prev
 	e.Hash = AuditHash(prev, e)
-	_, err = q.exec(ctx, `INSERT INTO audit_log (`+auditCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		e.Seq, d.b.ts(e.At), e.Actor, e.Action, e.Object, string(e.Detail), e.PrevHash, e.Hash)
+	_, err = q.exec(ctx, `INSERT INTO audit_log (`+auditCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		e.Seq, d.b.ts(e.At), e.Actor, e.Action, e.Object, string(e.Detail), e.Agency, e.PrevHash, e.Hash)
 	return e, wrap("append audit entry", err)
 }
 
@@ -837,6 +880,9 @@ func (d *db) ListAudit(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
 	}
 	if f.Actor != "" {
 		where, args = append(where, "actor = ?"), append(args, f.Actor)
+	}
+	if f.Agency != "" {
+		where, args = append(where, "agency = ?"), append(args, f.Agency)
 	}
 	return list(ctx, d.b.reader(), scanAudit, "list audit",
 		`SELECT `+auditCols+` FROM audit_log`+whereClause(where)+fmt.Sprintf(` ORDER BY seq LIMIT %d`, limit(f.Limit)), args...)
@@ -925,11 +971,11 @@ func (d *db) ListUsage(ctx context.Context, f UsageFilter) ([]UsageRecord, error
 
 var roles = map[Role]bool{RoleAdmin: true, RoleIssuer: true, RoleCounter: true, RoleHolder: true}
 
-const tokenCols = `id, name, role, agency_id, hash, created_at, revoked`
+const tokenCols = `id, name, role, agency_id, holder_id, hash, created_at, revoked`
 
 func scanToken(r row) (Token, error) {
 	var t Token
-	err := r.Scan(&t.ID, &t.Name, &t.Role, &t.AgencyID, &t.Hash, tcol{&t.CreatedAt}, &t.Revoked)
+	err := r.Scan(&t.ID, &t.Name, &t.Role, &t.AgencyID, &t.HolderID, &t.Hash, tcol{&t.CreatedAt}, &t.Revoked)
 	return t, err
 }
 
@@ -941,12 +987,14 @@ func (d *db) CreateToken(ctx context.Context, t Token) error {
 		return fmt.Errorf("store: token %s: hash must be 32 bytes (SM3 or SHA-256 of the token), got %d: %w", t.ID, len(t.Hash), ErrInvalid)
 	case !roles[t.Role]:
 		return fmt.Errorf("store: token %s: unknown role %q: %w", t.ID, t.Role, ErrInvalid)
+	case t.HolderID != "" && t.Role != RoleHolder:
+		return fmt.Errorf("store: token %s: only holder tokens have a holder id, not role %s: %w", t.ID, t.Role, ErrInvalid)
 	}
 	if t.CreatedAt.IsZero() {
 		t.CreatedAt = time.Now()
 	}
-	_, err := d.b.writer().exec(ctx, `INSERT INTO api_tokens (`+tokenCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		t.ID, t.Name, string(t.Role), t.AgencyID, t.Hash, d.b.ts(micro(t.CreatedAt)), t.Revoked)
+	_, err := d.b.writer().exec(ctx, `INSERT INTO api_tokens (`+tokenCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		t.ID, t.Name, string(t.Role), t.AgencyID, t.HolderID, t.Hash, d.b.ts(micro(t.CreatedAt)), t.Revoked)
 	if d.b.isUnique(err) {
 		return fmt.Errorf("store: token %s (or its hash): %w", t.ID, ErrExists)
 	}

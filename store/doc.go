@@ -63,7 +63,14 @@
 // with hash_0 = 32 zero bytes, seq as 8 bytes big-endian, at as
 // microseconds since 1970-01-01 UTC in 8 bytes big-endian, and each text
 // field as a 4-byte big-endian length followed by its UTF-8 bytes; detail
-// is a JSON value stored byte for byte. [AuditHash] computes it.
+// is a JSON value stored byte for byte. An entry that belongs to an agency
+// (AuditEntry.Agency, so the agency's auditors can read their own trail
+// with AuditFilter.Agency) appends "zhengxin-audit-agency" and the
+// length-prefixed agency; an entry without one hashes as every entry did
+// before agencies were recorded. [AuditHash] computes it. Entries written
+// before then do not hash their agency: it must be the one [AuditAgency]
+// finds in their own fields, which is also what an entry written without
+// an agency is given, so no entry's agency can change unnoticed.
 // Appends are serialized (a table lock on PostgreSQL, the single writer on
 // SQLite), so concurrent appends keep the chain intact.
 // [Store.VerifyAuditChain] recomputes the chain and reports the first

@@ -58,12 +58,16 @@ type Store interface {
 	// IssueLicense stores rec, assigns its StatusIndex and appends audit, in
 	// one transaction. If rec.IdempotencyKey is set and the agency already
 	// has a license with that key, nothing is written and the existing
-	// license is returned with existed = true.
+	// license is returned with existed = true. The audit entry belongs to
+	// rec's agency (an empty Agency is set to it, another is ErrInvalid);
+	// the same holds for BindHolderKey and SupersedeLicense.
 	IssueLicense(ctx context.Context, rec LicenseRecord, audit AuditEntry) (stored LicenseRecord, existed bool, err error)
 	// IssueLicenses is the bulk form: one transaction for the whole batch,
 	// the fastest insert path of the database, status indexes reserved per
 	// batch. Result i belongs to batch[i]. audit, if not nil, is appended
-	// once for the batch in the same transaction.
+	// once for the batch in the same transaction; it belongs to the batch's
+	// agency when all rows have one (an empty Agency is set to it), and a
+	// batch of several agencies needs an entry of no agency (ErrInvalid).
 	IssueLicenses(ctx context.Context, batch []LicenseRecord, audit *AuditEntry) ([]IssueResult, error)
 	// ReserveStatusIndexes hands out n consecutive status-list indexes of
 	// the agency, first..first+n-1, for licenses whose signed payload must
@@ -79,7 +83,7 @@ type Store interface {
 	ListLicenses(ctx context.Context, f LicenseFilter) (LicensePage, error)
 	// SetLicenseStatus changes the status, records the change in the
 	// license's history and appends an audit entry (actor operator, action
-	// "license.status"), in one transaction.
+	// "license.status", the license's agency), in one transaction.
 	SetLicenseStatus(ctx context.Context, id string, to LicenseStatus, reason, operator string, at time.Time) error
 	LicenseHistory(ctx context.Context, id string) ([]StatusEvent, error)
 	// BindHolderKey records the holder's device key and the license re-signed
@@ -100,10 +104,12 @@ type Store interface {
 	DeleteSeal(ctx context.Context, id string) error
 
 	// AppendAudit appends e to the hash chain and returns it with Seq, At
-	// (if zero), PrevHash and Hash filled in.
+	// (if zero), Agency (if empty: [AuditAgency] of e), PrevHash and Hash
+	// filled in.
 	AppendAudit(ctx context.Context, e AuditEntry) (AuditEntry, error)
 	ListAudit(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
-	// VerifyAuditChain recomputes the whole chain.
+	// VerifyAuditChain recomputes the whole chain, agencies included (see
+	// AuditAgency for entries written before agencies were hashed).
 	VerifyAuditChain(ctx context.Context) (AuditCheck, error)
 
 	// AppendUsage records one use of a license at a counter and returns its id.
@@ -285,21 +291,29 @@ type Seal struct {
 // AuditEntry is one entry of the hash-chained audit log. See the package
 // documentation for the exact hash input.
 type AuditEntry struct {
-	Seq      int64
-	At       time.Time // stored with microsecond precision, UTC
-	Actor    string
-	Action   string // required
-	Object   string
-	Detail   []byte // a JSON value; empty means {}
+	Seq    int64
+	At     time.Time // stored with microsecond precision, UTC
+	Actor  string
+	Action string // required
+	Object string
+	Detail []byte // a JSON value; empty means {}
+	// Agency is the id (unified social credit code) of the agency the
+	// entry belongs to, so that the agency's own auditors can read it;
+	// empty for deployment-wide entries (the root CA, admins' accounts).
+	// Left empty, AppendAudit fills it with what [AuditAgency] finds in
+	// the entry, and the license operations with the license's agency.
+	Agency   string
 	PrevHash []byte
 	Hash     []byte
 }
 
 // AuditFilter selects audit entries with Seq > AfterSeq, oldest first.
+// Empty fields match everything.
 type AuditFilter struct {
 	AfterSeq int64
 	Object   string
 	Actor    string
+	Agency   string
 	Limit    int // 0 means 100; at most 1000
 }
 
@@ -352,10 +366,13 @@ const (
 // Token is an API bearer token. Hash is SM3 or SHA-256 of the token; the
 // token itself is never stored.
 type Token struct {
-	ID        string
-	Name      string
-	Role      Role
-	AgencyID  string
+	ID       string
+	Name     string
+	Role     Role
+	AgencyID string // issuer and counter tokens
+	// HolderID is the ID number of the holder a holder token acts for
+	// (role holder only).
+	HolderID  string
 	Hash      []byte
 	CreatedAt time.Time
 	Revoked   bool

@@ -54,6 +54,8 @@ func Run(t *testing.T, open Opener) {
 		{"AuditChain", testAuditChain},
 		{"AuditTamper", testAuditTamper},
 		{"AuditConcurrentAppends", testAuditConcurrent},
+		{"AuditAgencies", testAuditAgencies},
+		{"AuditAgencyChain", testAuditAgencyChain},
 		{"Usage", testUsage},
 		{"TokensAndUsers", testTokensUsers},
 		{"ClaimCodes", testClaimCodes},
@@ -875,9 +877,19 @@ func testTokensUsers(t *testing.T, s store.Store, _ func(string) error) {
 	_, err = s.TokenByHash(ctx, h[:])
 	wantErr(t, err, store.ErrRevoked)
 	wantErr(t, s.RevokeToken(ctx, "nope"), store.ErrNotFound)
+	// A holder token carries the holder's ID number in its own field;
+	// no other role has one.
+	hh := sm3.Sum([]byte("zx_holder_token"))
+	must(t, s.CreateToken(ctx, store.Token{ID: "h1", Name: "wallet", Role: store.RoleHolder, HolderID: "11010519491231002X", Hash: hh[:], CreatedAt: T0}))
+	gh, err := s.TokenByHash(ctx, hh[:])
+	must(t, err)
+	if gh.ID != "h1" || gh.Role != store.RoleHolder || gh.HolderID != "11010519491231002X" || gh.AgencyID != "" {
+		t.Errorf("holder token = %+v", gh)
+	}
+	wantErr(t, s.CreateToken(ctx, store.Token{ID: "t4", Role: store.RoleIssuer, AgencyID: "A1", HolderID: "11010519491231002X", Hash: other[:]}), store.ErrInvalid)
 	all, err := s.ListTokens(ctx)
 	must(t, err)
-	if len(all) != 1 || !all[0].Revoked {
+	if len(all) != 2 || all[0].ID != "h1" || all[0].HolderID != "11010519491231002X" || all[1].ID != "t1" || !all[1].Revoked || all[1].HolderID != "" {
 		t.Errorf("ListTokens = %+v", all)
 	}
 
@@ -1098,4 +1110,272 @@ func testBindHolder(t *testing.T, s store.Store, _ func(string) error) {
 	wantErr(t, s.BindHolderKey(ctx, l.ID, nil, payload, store.AuditEntry{Action: "license.bind"}), store.ErrInvalid)
 	must(t, s.SetLicenseStatus(ctx, l.ID, store.StatusRevoked, "吊销", "officer", T0.Add(time.Hour)))
 	wantErr(t, s.BindHolderKey(ctx, l.ID, key, payload, store.AuditEntry{Action: "license.bind"}), store.ErrInvalidTransition)
+}
+
+// refHashAgency is refHash for an entry with an agency: the documented
+// encoding followed by "zhengxin-audit-agency" and the length-prefixed
+// agency; an empty agency adds nothing.
+func refHashAgency(prev []byte, seq int64, at time.Time, agency string, fields ...string) []byte {
+	if agency == "" {
+		return refHash(prev, seq, at, fields...)
+	}
+	msg := append([]byte{}, prev...)
+	msg = append(msg, "zhengxin-audit-v1"...)
+	msg = binary.BigEndian.AppendUint64(msg, uint64(seq))
+	msg = binary.BigEndian.AppendUint64(msg, uint64(at.UnixMicro()))
+	for _, f := range append(fields, "zhengxin-audit-agency") {
+		if f == "zhengxin-audit-agency" {
+			msg = append(msg, f...)
+			f = agency
+		}
+		msg = binary.BigEndian.AppendUint32(msg, uint32(len(f)))
+		msg = append(msg, f...)
+	}
+	h := sm3.Sum(msg)
+	return h[:]
+}
+
+// Two agencies with unified social credit codes as their ids, as
+// deployments have them; e-license identifiers carry the issuer's code.
+const (
+	uscA = "11350100MB0000019U"
+	uscB = "12330000MB1234567X"
+)
+
+// licID makes a GB/T 36904-shaped identifier of agency's license n. The
+// check character is not computed: the store only reads the issuer part.
+func licID(agency string, n int) string {
+	return fmt.Sprintf("1.2.156.3005.2.11100000000013127D001.%s.%08d.001.X", agency, n)
+}
+
+func agencyLic(agency string, n int) store.LicenseRecord {
+	l := lic(agency, n)
+	l.ID = licID(agency, n)
+	return l
+}
+
+func createAgency(t *testing.T, s store.Store, id string) {
+	t.Helper()
+	must(t, s.CreateAgency(ctx, store.Agency{ID: id, Name: "机构 " + id, CreditCode: id, CreatedAt: T0}))
+}
+
+func testAuditAgencies(t *testing.T, s store.Store, _ func(string) error) {
+	createAgency(t, s, uscA)
+	createAgency(t, s, uscB)
+	la, lb := agencyLic(uscA, 1), agencyLic(uscB, 1)
+	// The agency of a license operation is the license's, whether the
+	// caller says so or not.
+	_, _, err := s.IssueLicense(ctx, la, auditFor(la.ID))
+	must(t, err)
+	ab := auditFor(lb.ID)
+	ab.Agency = uscB
+	_, _, err = s.IssueLicense(ctx, lb, ab)
+	must(t, err)
+	// An entry naming another agency than the license's is refused, and
+	// nothing is written.
+	bad := agencyLic(uscA, 2)
+	wrong := auditFor(bad.ID)
+	wrong.Agency = uscB
+	_, _, err = s.IssueLicense(ctx, bad, wrong)
+	wantErr(t, err, store.ErrInvalid)
+	if _, err := s.GetLicense(ctx, bad.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("license with a wrong-agency audit entry was stored: %v", err)
+	}
+	must(t, s.SetLicenseStatus(ctx, la.ID, store.StatusSuspended, "整改", "officer", T0.Add(time.Minute)))
+	must(t, s.BindHolderKey(ctx, lb.ID, []byte("device"), []byte("re-signed"), store.AuditEntry{At: T0, Actor: "wallet", Action: "license.bind"}))
+	wantErr(t, s.BindHolderKey(ctx, lb.ID, []byte("device"), []byte("re-signed"), store.AuditEntry{At: T0, Action: "license.bind", Agency: uscA}), store.ErrInvalid)
+	next := agencyLic(uscA, 3)
+	_, err = s.SupersedeLicense(ctx, la.ID, next, store.AuditEntry{At: T0, Actor: "officer", Action: "license.supersede"})
+	must(t, err)
+	// Batches: one agency's batch is that agency's; a mixed batch's entry
+	// has no agency, and may not claim one.
+	_, err = s.IssueLicenses(ctx, []store.LicenseRecord{agencyLic(uscA, 10), agencyLic(uscA, 11)}, &store.AuditEntry{At: T0, Actor: "import", Action: "license.import", Detail: []byte(`{"rows":"2"}`)})
+	must(t, err)
+	_, err = s.IssueLicenses(ctx, []store.LicenseRecord{agencyLic(uscA, 20), agencyLic(uscB, 20)}, &store.AuditEntry{At: T0, Actor: "import", Action: "license.import", Agency: uscA})
+	wantErr(t, err, store.ErrInvalid)
+	_, err = s.IssueLicenses(ctx, []store.LicenseRecord{agencyLic(uscA, 21), agencyLic(uscB, 21)}, &store.AuditEntry{At: T0, Actor: "import", Action: "license.import", Detail: []byte(`{"agency":"` + uscB + `"}`)})
+	wantErr(t, err, store.ErrInvalid)
+	_, err = s.IssueLicenses(ctx, []store.LicenseRecord{agencyLic(uscA, 22), agencyLic(uscB, 22)}, &store.AuditEntry{At: T0, Actor: "import", Action: "license.import"})
+	must(t, err)
+	// Entries outside license operations: explicit, named in the detail,
+	// or deployment-wide.
+	for _, e := range []store.AuditEntry{
+		{At: T0, Actor: "cli", Action: "root.create", Object: "root"},
+		{At: T0, Actor: "cli", Action: "seal.make", Object: "35010000000001", Detail: []byte(`{"agency":"` + uscB + `","name":"公章"}`)},
+		{At: T0, Actor: "cli", Action: "cert.issue", Object: "0a1b", Agency: uscA},
+		{At: T0, Actor: "admin", Action: "token.create", Object: "token:x", Detail: []byte(`{"\u0061gency":"` + uscA + `"}`)},
+		{At: T0, Actor: "admin", Action: "user.create", Object: "user:root", Detail: []byte(`{"Agency":"` + uscA + `","agency":""}`)},
+	} {
+		_, err := s.AppendAudit(ctx, e)
+		must(t, err)
+	}
+
+	all, err := s.ListAudit(ctx, store.AuditFilter{Limit: 1000})
+	must(t, err)
+	type row struct{ action, object, agency string }
+	want := []row{
+		{"license.issue", la.ID, uscA},
+		{"license.issue", lb.ID, uscB},
+		{"license.status", la.ID, uscA},
+		{"license.bind", lb.ID, uscB},
+		{"license.supersede", next.ID, uscA},
+		{"license.status", la.ID, uscA},
+		{"license.import", "", uscA},
+		{"license.import", "", ""},
+		{"root.create", "root", ""},
+		{"seal.make", "35010000000001", uscB},
+		{"cert.issue", "0a1b", uscA},
+		{"token.create", "token:x", uscA},
+		{"user.create", "user:root", ""},
+	}
+	if len(all) != len(want) {
+		t.Fatalf("%d audit entries, want %d: %+v", len(all), len(want), all)
+	}
+	prev := make([]byte, 32)
+	for i, e := range all {
+		if w := want[i]; e.Action != w.action || e.Object != w.object || e.Agency != w.agency {
+			t.Errorf("entry %d: %s %s agency %q, want %s %s agency %q", e.Seq, e.Action, e.Object, e.Agency, w.action, w.object, w.agency)
+		}
+		// The agency is in the hash, by the documented encoding.
+		if h := refHashAgency(prev, e.Seq, e.At, e.Agency, e.Actor, e.Action, e.Object, string(e.Detail)); !bytes.Equal(e.Hash, h) {
+			t.Errorf("entry %d (agency %q): hash %x, want %x", e.Seq, e.Agency, e.Hash, h)
+		}
+		prev = e.Hash
+	}
+	// The filter returns exactly one agency's entries, oldest first, and
+	// pages and combines with the object filter.
+	for _, ag := range []string{uscA, uscB} {
+		var wantSeqs []int64
+		for _, e := range all {
+			if e.Agency == ag {
+				wantSeqs = append(wantSeqs, e.Seq)
+			}
+		}
+		var got []int64
+		for after := int64(0); ; {
+			page, err := s.ListAudit(ctx, store.AuditFilter{Agency: ag, AfterSeq: after, Limit: 2})
+			must(t, err)
+			if len(page) == 0 {
+				break
+			}
+			for _, e := range page {
+				if e.Agency != ag {
+					t.Errorf("agency %s filter returned entry %d of %q", ag, e.Seq, e.Agency)
+				}
+				got = append(got, e.Seq)
+			}
+			after = page[len(page)-1].Seq
+		}
+		if !slices.Equal(got, wantSeqs) {
+			t.Errorf("agency %s: entries %v, want %v", ag, got, wantSeqs)
+		}
+	}
+	es, err := s.ListAudit(ctx, store.AuditFilter{Agency: uscA, Object: la.ID})
+	must(t, err)
+	if len(es) != 3 || es[0].Action != "license.issue" || es[1].Action != "license.status" || es[2].Action != "license.status" {
+		t.Errorf("agency A, object %s: %+v", la.ID, es)
+	}
+	if es, err := s.ListAudit(ctx, store.AuditFilter{Agency: uscB, Object: la.ID}); err != nil || len(es) != 0 {
+		t.Errorf("agency B sees agency A's license: %+v %v", es, err)
+	}
+	c, err := s.VerifyAuditChain(ctx)
+	must(t, err)
+	if !c.OK || c.Entries != int64(len(want)) {
+		t.Errorf("chain: %+v", c)
+	}
+}
+
+// sqlBytes and sqlTime spell values as SQL literals of the backend, for
+// rows written behind the store's back.
+func sqlBytes(backend string, b []byte) string {
+	if backend == "postgres" {
+		return fmt.Sprintf(`'\x%x'::bytea`, b)
+	}
+	return fmt.Sprintf(`X'%x'`, b)
+}
+
+func sqlTime(backend string, t time.Time) string {
+	if backend == "postgres" {
+		return "'" + t.UTC().Format("2006-01-02T15:04:05.999999Z07:00") + "'::timestamptz"
+	}
+	return fmt.Sprint(t.UnixMicro())
+}
+
+// testAuditAgencyChain: entries from before agencies were hashed (written
+// here as the migration leaves them: the old hash, the agency filled in
+// from the entry's own fields) and new ones verify together, and changing
+// or clearing the agency of any of them breaks the chain at that entry.
+func testAuditAgencyChain(t *testing.T, s store.Store, raw func(string) error) {
+	_, err := s.AppendAudit(ctx, store.AuditEntry{At: T0, Actor: "cli", Action: "root.create", Object: "root"})
+	must(t, err)
+	head, err := s.AppendAudit(ctx, store.AuditEntry{At: T0, Actor: "cli", Action: "cert.issue", Object: "0a1b", Agency: uscA})
+	must(t, err)
+	// Three entries as an older version wrote them, agencies as the
+	// migration filled them.
+	old := []struct{ object, detail, agency string }{
+		{licID(uscA, 7), `{"from":"valid","to":"suspended","reason":"整改"}`, uscA},
+		{"35010000000001", `{"agency":"` + uscB + `","name":"公章"}`, uscB},
+		{"token:y", `{"role":"admin"}`, ""},
+	}
+	prev := head.Hash
+	for i, o := range old {
+		seq := int64(3 + i)
+		at := T0.Add(time.Duration(i) * time.Second)
+		h := refHash(prev, seq, at, "cli", "legacy", o.object, o.detail)
+		must(t, raw(fmt.Sprintf(`INSERT INTO audit_log (seq, at, actor, action, object, detail, agency, prev_hash, hash) VALUES (%d, %s, 'cli', 'legacy', '%s', '%s', '%s', %s, %s)`,
+			seq, sqlTime(s.Backend(), at), o.object, o.detail, o.agency, sqlBytes(s.Backend(), prev), sqlBytes(s.Backend(), h))))
+		prev = h
+	}
+	// New entries continue the chain.
+	e6, err := s.AppendAudit(ctx, store.AuditEntry{At: T0, Actor: "officer", Action: "license.status", Object: licID(uscB, 1)})
+	must(t, err)
+	if e6.Seq != 6 || e6.Agency != uscB || !bytes.Equal(e6.PrevHash, prev) {
+		t.Fatalf("entry after the old ones: %+v", e6)
+	}
+	_, err = s.AppendAudit(ctx, store.AuditEntry{At: T0, Actor: "admin", Action: "user.create", Object: "user:x"})
+	must(t, err)
+	c, err := s.VerifyAuditChain(ctx)
+	must(t, err)
+	if !c.OK || c.Entries != 7 {
+		t.Fatalf("mixed old and new entries: %+v", c)
+	}
+	es, err := s.ListAudit(ctx, store.AuditFilter{Agency: uscA})
+	must(t, err)
+	if len(es) != 2 || es[0].Seq != 2 || es[1].Seq != 3 {
+		t.Errorf("agency A's entries, old and new: %+v", es)
+	}
+
+	if s.Backend() == "postgres" {
+		must(t, raw(`ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only`))
+	} else {
+		must(t, raw(`DROP TRIGGER audit_log_no_update`))
+	}
+	for _, tc := range []struct {
+		seq          int64
+		agency, orig string
+		reason       string
+	}{
+		{2, uscB, uscA, "modified"},       // new entry: the agency is hashed
+		{2, "", uscA, "modified"},         // ... and so is its presence
+		{6, uscA, uscB, "modified"},       // new entry whose agency the store filled in
+		{3, uscB, uscA, "agency changed"}, // old entry: not hashed, but named by its object
+		{3, "", uscA, "agency removed"},
+		{4, uscA, uscB, "agency changed"}, // old entry named by its detail
+		{5, uscA, "", "agency changed"},   // old deployment-wide entry
+		// A new deployment-wide entry hashes as an old one: its agency
+		// must be the none its fields name.
+		{1, uscA, "", "agency changed"},
+		{7, uscB, "", "agency changed"},
+	} {
+		must(t, raw(fmt.Sprintf(`UPDATE audit_log SET agency = '%s' WHERE seq = %d`, tc.agency, tc.seq)))
+		c, err := s.VerifyAuditChain(ctx)
+		must(t, err)
+		if c.OK || c.FirstBroken != tc.seq || !strings.Contains(c.Reason, tc.reason) {
+			t.Errorf("agency of entry %d set to %q: %+v, want first broken %d (%s)", tc.seq, tc.agency, c, tc.seq, tc.reason)
+		}
+		must(t, raw(fmt.Sprintf(`UPDATE audit_log SET agency = '%s' WHERE seq = %d`, tc.orig, tc.seq)))
+		if c, err := s.VerifyAuditChain(ctx); err != nil || !c.OK {
+			t.Fatalf("restored entry %d: %+v %v", tc.seq, c, err)
+		}
+	}
 }

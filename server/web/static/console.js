@@ -8,6 +8,7 @@
   var $ = ZX.$, el = ZX.el, t = ZX.t, tx = ZX.tx, clear = ZX.clear, api = ZX.api;
   var types = [];          // license type definitions
   var current = null;      // the license open in the detail view
+  var me = {};             // the signed-in caller (GET /session)
 
   // ---- sign in -------------------------------------------------------------
   function showLogin(on) {
@@ -16,9 +17,13 @@
     if (on) $("login-user").focus();
   }
   function whoami() {
-    return api("GET", "/session").then(function (me) {
-      if (!me || !me.role) throw new ZX.ApiError(401, {});
+    return api("GET", "/session").then(function (who) {
+      if (!who || !who.role) throw new ZX.ApiError(401, {});
+      me = who;
       if (me.csrf_token) ZX.setCSRF(me.csrf_token);
+      // Only admins check the whole chain; issuers read their agency's entries.
+      $("audit-verify").hidden = me.role !== "admin";
+      $("audit-scope").hidden = me.role !== "issuer";
       clear($("who")).appendChild(document.createTextNode((me.name || "") + " · " + me.role + (me.agency ? " · " + me.agency : "")));
       showLogin(false);
       return loadTypes();
@@ -509,13 +514,13 @@
       items.forEach(function (a) {
         tb.appendChild(el("tr", { "data-seq": a.seq || a.id },
           el("td", { text: a.seq || a.id }), el("td", { text: ZX.fmtTime(a.at || a.time) }), el("td", { text: a.actor || "" }),
-          el("td", { text: a.action || "" }), el("td", { text: a.object || a.target || "" }),
+          el("td", { text: a.action || "" }), el("td", { text: a.object || a.target || "" }), el("td", { text: a.agency || "—" }),
           el("td.hash", { text: hexOf(a.hash).slice(0, 16), title: hexOf(a.hash) })));
       });
     }).catch(function (e) {
       var tb = clear(document.querySelector("#audit-table tbody"));
-      tb.appendChild(el("tr", null, el("td", { colspan: "6" }, e.status === 403 ?
-        t("完整审计日志仅管理员可读；单张证照的记录见其详情页的“状态历史”。", "Only admins read the whole audit log; a license's own entries are in its status history.") : ZX.problemText(e))));
+      tb.appendChild(el("tr", null, el("td", { colspan: "7" }, e.status === 403 ?
+        t("审计日志仅管理员和发证机构可读；单张证照的记录见其详情页的“状态历史”。", "Only admins and issuers read the audit log; a license's own entries are in its status history.") : ZX.problemText(e))));
     });
   }
   $("audit-refresh").addEventListener("click", loadAudit);
