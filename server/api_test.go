@@ -18,6 +18,8 @@ import (
 
 	qrcode "github.com/skip2/go-qrcode"
 
+	"github.com/zhengxin/zhengxin/seal"
+	"github.com/zhengxin/zhengxin/seal/sealtest"
 	"github.com/zhengxin/zhengxin/verify/report"
 )
 
@@ -625,8 +627,17 @@ func TestSealsAndPDFSigning(t *testing.T) {
 		t.Fatalf("issuer B seals: %+v", sp.Items)
 	}
 	res := e.do(rIssuerA, "GET", "/api/v1/seals/seal-A", nil)
-	if res.Code != 200 || res.Body.String() != "ESL:seal-A" || !strings.Contains(res.Header().Get("Content-Disposition"), "seal-A.esl") {
-		t.Fatalf("get seal: %d %q", res.Code, res.Body)
+	if sl, err := seal.ParseSeal(res.Body.Bytes()); res.Code != 200 || err != nil || sl.ESID != "seal-A" || !strings.Contains(res.Header().Get("Content-Disposition"), "seal-A.esl") {
+		t.Fatalf("get seal: %d %v %q", res.Code, err, res.Body)
+	}
+	// The stamp picture the seal carries, for the console's seal cards.
+	pic := sealtest.Picture()
+	res = e.do(rIssuerA, "GET", "/api/v1/seals/seal-A/picture", nil)
+	if res.Code != 200 || res.Header().Get("Content-Type") != "image/png" || !bytes.Equal(res.Body.Bytes(), pic) {
+		t.Fatalf("seal picture: %d %s", res.Code, res.Header().Get("Content-Type"))
+	}
+	if res := e.do(rIssuerB, "GET", "/api/v1/seals/seal-A/picture", nil); res.Code != 404 {
+		t.Fatalf("another agency's seal picture: %d", res.Code)
 	}
 	if res := e.do(rIssuerA, "POST", "/api/v1/seals", map[string]any{"name": "合同专用章", "picture": []byte("GIF89a")}); res.Code != 422 {
 		t.Fatalf("non-PNG picture: %d", res.Code)

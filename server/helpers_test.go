@@ -20,6 +20,7 @@ import (
 
 	"github.com/emmansun/gmsm/sm2"
 
+	"github.com/zhengxin/zhengxin/seal/sealtest"
 	"github.com/zhengxin/zhengxin/store"
 	"github.com/zhengxin/zhengxin/verify/report"
 )
@@ -193,7 +194,8 @@ func (f *fakeSeals) GetSeal(ctx context.Context, id string) (*SealInfo, []byte, 
 	if !ok {
 		return nil, nil, ErrNotFound
 	}
-	return s, []byte("ESL:" + id), nil
+	der, err := sealtest.Make(id, s.Name, nil, "")
+	return s, der, err
 }
 
 func (f *fakeSeals) MakeSeal(ctx context.Context, agency string, req *SealRequest) (*SealInfo, error) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
+	pngcodec "image/png"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +17,7 @@ import (
 	"github.com/zhengxin/zhengxin/certs"
 	"github.com/zhengxin/zhengxin/datadir"
 	"github.com/zhengxin/zhengxin/license"
+	"github.com/zhengxin/zhengxin/seal"
 	"github.com/zhengxin/zhengxin/server"
 	"github.com/zhengxin/zhengxin/verify"
 	"github.com/zhengxin/zhengxin/verify/report"
@@ -114,6 +116,23 @@ func TestForDataDirEndToEnd(t *testing.T) {
 	want(&r, report.Passed, "")
 	if r.Kind != report.KindPDF {
 		t.Fatalf("PDF verified as %s", r.Kind)
+	}
+
+	// The agency's seal and its stamp picture (what the console shows).
+	var seals struct{ Items []server.SealInfo }
+	json.Unmarshal(call("GET", "/api/v1/seals", secret, "", nil, 200), &seals)
+	if len(seals.Items) == 0 {
+		t.Fatal("no seals listed")
+	}
+	esl := call("GET", "/api/v1/seals/"+seals.Items[0].ID, secret, "", nil, 200)
+	sl, err := seal.ParseSeal(esl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pic := call("GET", "/api/v1/seals/"+seals.Items[0].ID+"/picture", secret, "", nil, 200); !bytes.Equal(pic, sl.Picture.Data) {
+		t.Fatalf("seal picture: %d bytes, the seal holds %d", len(pic), len(sl.Picture.Data))
+	} else if _, err := pngcodec.Decode(bytes.NewReader(pic)); err != nil {
+		t.Fatalf("seal picture is not a PNG: %v", err)
 	}
 
 	// Claim into a wallet, binding the device key.

@@ -20,6 +20,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/skip2/go-qrcode"
 
+	"github.com/zhengxin/zhengxin/seal/sealtest"
 	"github.com/zhengxin/zhengxin/server"
 	"github.com/zhengxin/zhengxin/verify/report"
 )
@@ -267,14 +268,25 @@ func TestBrowserCounterCamera(t *testing.T) {
 // there): this test is about what the console sends and shows.
 type fakeSeals struct {
 	mu    sync.Mutex
-	seals []*server.SealInfo
+	seals []*fakeSeal
 	last  server.SealRequest
+}
+
+// fakeSeal is a seal the fake made: real seal files are made on request
+// (sealtest) with the picture the page uploaded.
+type fakeSeal struct {
+	server.SealInfo
+	picture []byte
 }
 
 func (f *fakeSeals) ListSeals(ctx context.Context, agency string) ([]*server.SealInfo, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]*server.SealInfo(nil), f.seals...), nil
+	out := make([]*server.SealInfo, len(f.seals))
+	for i, s := range f.seals {
+		out[i] = &s.SealInfo
+	}
+	return out, nil
 }
 
 func (f *fakeSeals) GetSeal(ctx context.Context, id string) (*server.SealInfo, []byte, error) {
@@ -282,7 +294,8 @@ func (f *fakeSeals) GetSeal(ctx context.Context, id string) (*server.SealInfo, [
 	defer f.mu.Unlock()
 	for _, s := range f.seals {
 		if s.ID == id {
-			return s, []byte("ESL:" + id), nil
+			der, err := sealtest.Make(id, s.Name, s.picture, "")
+			return &s.SealInfo, der, err
 		}
 	}
 	return nil, nil, server.ErrNotFound
@@ -292,10 +305,11 @@ func (f *fakeSeals) MakeSeal(ctx context.Context, agency string, req *server.Sea
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.last = *req
-	s := &server.SealInfo{ID: fmt.Sprintf("SEAL%03d", len(f.seals)+1), Agency: agency, Name: req.Name, Type: req.Type,
-		ValidFrom: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), ValidUntil: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, req.ValidDays)}
+	s := &fakeSeal{SealInfo: server.SealInfo{ID: fmt.Sprintf("SEAL%03d", len(f.seals)+1), Agency: agency, Name: req.Name, Type: req.Type,
+		ValidFrom: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), ValidUntil: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, req.ValidDays)},
+		picture: req.Picture}
 	f.seals = append(f.seals, s)
-	return s, nil
+	return &s.SealInfo, nil
 }
 
 type fakePDF struct {
@@ -332,7 +346,7 @@ func TestBrowserConsoleSealsAndPDF(t *testing.T) {
 
 	dir := t.TempDir()
 	png := filepath.Join(dir, "stamp.png")
-	pngBytes := []byte("\x89PNG\r\n\x1a\nnot really a picture")
+	pngBytes := sealtest.Picture() // a real PNG: the card shows it
 	pdfPath := filepath.Join(dir, "合同.pdf")
 	if err := os.WriteFile(png, pngBytes, 0o644); err != nil {
 		t.Fatal(err)
@@ -349,6 +363,9 @@ func TestBrowserConsoleSealsAndPDF(t *testing.T) {
 		chromedp.SetValue("#seal-days", "365"), chromedp.SetUploadFiles("#seal-picture", []string{png}),
 		chromedp.Click(`#seal-form button[type="submit"]`))
 	con.waitJS("seal listed", `document.querySelectorAll("#seal-list .seal-card").length === 1`)
+	// The card shows the stamp picture from the seal file: the PNG the
+	// page uploaded, decoded by the browser.
+	con.waitJS("seal picture shown", `(function () { var i = document.querySelector("#seal-list img[data-seal-picture]"); return !!i && i.complete && i.naturalWidth > 0; })()`)
 	seals.mu.Lock()
 	last := seals.last
 	seals.mu.Unlock()

@@ -129,6 +129,7 @@ func testAccessMatrix(t *testing.T, e *env) {
 		"GET /api/v1/seals":                     {allow: issuers},
 		"POST /api/v1/seals":                    {allow: issuers},
 		"GET /api/v1/seals/{id}":                {allow: issuers, scoped: true, path: "/api/v1/seals/seal-A"},
+		"GET /api/v1/seals/{id}/picture":        {allow: issuers, scoped: true, path: "/api/v1/seals/seal-A/picture"},
 		"POST /api/v1/pdf/sign":                 {allow: issuers},
 		"GET /api/v1/audit":                     {allow: []string{rIssuerA, rIssuerB, rHolder, rAdmin}, scoped: true, path: "/api/v1/audit?object=" + e.licA},
 		"GET /api/v1/audit/verify":              {allow: []string{rAdmin}},

@@ -5,12 +5,16 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/go-chi/chi/v5"
+
+	"github.com/zhengxin/zhengxin/seal"
 )
 
 func (s *Server) listSeals(w http.ResponseWriter, r *http.Request) {
@@ -51,6 +55,42 @@ func (s *Server) getSeal(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+safeFilename(info.ID)+`.esl"`)
 	_, _ = w.Write(b)
+}
+
+// sealPictureTypes are the picture formats of GB/T 38540 a browser shows
+// as an image (others, SVG above all, could carry script: not served).
+var sealPictureTypes = map[string]string{"PNG": "image/png", "JPG": "image/jpeg", "JPEG": "image/jpeg", "GIF": "image/gif"}
+
+// getSealPicture sends the stamp picture the seal file carries, so that
+// the console shows the real stamp. Same access as getSeal.
+func (s *Server) getSealPicture(w http.ResponseWriter, r *http.Request) {
+	if s.deps.Seals == nil {
+		notConfigured(w, r, "印章服务 (seals)")
+		return
+	}
+	p := PrincipalFrom(r.Context())
+	info, b, err := s.deps.Seals.GetSeal(r.Context(), chi.URLParam(r, "id"))
+	if errors.Is(err, ErrNotFound) || (err == nil && p.Role != RoleAdmin && info.Agency != p.Agency) {
+		writeProblem(w, r, probNotFound, "印章不存在。", "No such seal.")
+		return
+	}
+	if err != nil {
+		s.internal(w, r, err)
+		return
+	}
+	sl, err := seal.ParseSeal(b)
+	if err != nil {
+		s.internal(w, r, fmt.Errorf("seal %s: stored file does not parse: %w", info.ID, err))
+		return
+	}
+	ct, ok := sealPictureTypes[strings.ToUpper(sl.Picture.Type)]
+	if !ok || len(sl.Picture.Data) == 0 {
+		writeProblem(w, r, probNotFound, "该印章的图片格式（"+sl.Picture.Type+"）无法在页面显示。", "This seal's picture ("+sl.Picture.Type+") cannot be shown in a page.")
+		return
+	}
+	w.Header().Set("Content-Type", ct)
+	w.Header().Set("Cache-Control", "private, max-age=3600")
+	_, _ = w.Write(sl.Picture.Data)
 }
 
 // makeSeal takes a JSON SealRequest (picture as base64 PNG, up to 10 MB).

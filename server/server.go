@@ -176,6 +176,7 @@ func (s *Server) routes() chi.Router {
 		r.With(require(RoleIssuer)).Get("/seals", s.listSeals)
 		r.With(require(RoleIssuer), limitBody(MaxImageBytes)).Post("/seals", s.makeSeal)
 		r.With(require(RoleIssuer)).Get("/seals/{id}", s.getSeal)
+		r.With(require(RoleIssuer)).Get("/seals/{id}/picture", s.getSealPicture)
 		r.With(require(RoleIssuer), limitBody(MaxPDFBytes)).Post("/pdf/sign", s.signPDF)
 
 		r.With(require(RoleIssuer, RoleHolder)).Get("/audit", s.listAudit)

@@ -428,8 +428,22 @@
   }
 
   // ---- seals and PDF signing ---------------------------------------------------
-  // The API serves a seal as its GB/T 38540 file, not as a picture, so the
-  // card draws a stamp-like preview from the name (marked as a preview).
+  // A card shows the stamp picture the seal file carries
+  // (GET /seals/{id}/picture, fetched as a blob: the API may need a bearer
+  // token an <img src> cannot send). Where there is none to show (an SVG
+  // or OFD picture, or the request fails) it draws a stamp-like preview
+  // from the name, marked as a preview.
+  function showSealPicture(card, s) {
+    api("GET", "/seals/" + encodeURIComponent(s.id) + "/picture", null, { raw: true, accept: "image/*" })
+      .then(function (r) { return r.blob(); })
+      .then(function (b) {
+        var img = el("img", { alt: s.name, src: URL.createObjectURL(b), "data-seal-picture": s.id });
+        var c = card.querySelector("canvas"), hint = card.querySelector("p.preview");
+        if (c) card.replaceChild(img, c);
+        if (hint) hint.remove();
+      })
+      .catch(function () { /* keep the drawn preview */ });
+  }
   function drawStamp(c, name) {
     var g = c.getContext("2d"), r = c.width / 2 - 6;
     g.clearRect(0, 0, c.width, c.height);
@@ -454,11 +468,13 @@
       seals.forEach(function (s) {
         var c = el("canvas", { width: 140, height: 140, "aria-hidden": "true" });
         drawStamp(c, s.name);
-        list.appendChild(el("div.seal-card", { "data-seal": s.id }, c, el("p.hint", null, t("（示意）", "(preview)")),
+        var card = el("div.seal-card", { "data-seal": s.id }, c, el("p.hint.preview", null, t("（示意）", "(preview)")),
           el("p", null, el("strong", { text: s.name })),
           el("p.hint", { text: s.id || "" }),
           el("p.hint", { text: ZX.fmtTime(s.valid_from).slice(0, 10) + " — " + ZX.fmtTime(s.valid_until || s.valid_to).slice(0, 10) }),
-          el("p", null, el("button", { type: "button", "data-download": s.id, onclick: function () { downloadSeal(s.id); } }, t("下载印章文件 (.esl)", "Download seal file (.esl)")))));
+          el("p", null, el("button", { type: "button", "data-download": s.id, onclick: function () { downloadSeal(s.id); } }, t("下载印章文件 (.esl)", "Download seal file (.esl)"))));
+        list.appendChild(card);
+        showSealPicture(card, s);
         sel.appendChild(el("option", { value: s.id, text: s.name }));
       });
       if (!seals.length) list.appendChild(el("p.empty", null, t("还没有印章。", "No seals yet.")));
