@@ -66,6 +66,12 @@ type Config struct {
 	DB string `json:"db,omitempty"`
 	// Addr is where `serve` listens unless --addr says otherwise.
 	Addr string `json:"addr,omitempty"`
+	// TSA is the URL of an RFC 3161 time-stamping authority that `pdf
+	// sign` and `license pdf` ask for a signature timestamp (CMS
+	// signatures only); empty means none. TSAHash is the imprint's hash
+	// (default SHA256; SM3 for a TSA that takes it).
+	TSA     string `json:"tsa,omitempty"`
+	TSAHash string `json:"tsa_hash,omitempty"`
 	// DefaultAgency is the credit code of the agency commands act for when
 	// none is named.
 	DefaultAgency string         `json:"default_agency"`

@@ -10,6 +10,7 @@ import (
 	"github.com/zhengxin/zhengxin/license"
 	"github.com/zhengxin/zhengxin/license/qrpng"
 	"github.com/zhengxin/zhengxin/pdf"
+	"github.com/zhengxin/zhengxin/pdf/tsaclient"
 	"github.com/zhengxin/zhengxin/seal"
 	"github.com/zhengxin/zhengxin/store"
 )
@@ -24,6 +25,27 @@ type PDFSignRequest struct {
 	Reason string
 	// SES puts a GB/T 38540 SES_Signature in /Contents instead of CMS.
 	SES bool
+	// TSA is the URL of an RFC 3161 time-stamping authority to timestamp
+	// the signature with (CMS only); empty means the config's (Config.TSA),
+	// if any. TSAHash is the imprint's hash (default: the config's, else
+	// SHA256).
+	TSA, TSAHash string
+}
+
+// timestamper returns the SignOptions.Timestamp function for the TSA at
+// url (empty: the config's), nil if there is none.
+func (d *Dir) timestamper(ctx context.Context, url, hash string) func([]byte) ([]byte, error) {
+	if url == "" {
+		url = d.Config.TSA
+	}
+	if url == "" {
+		return nil
+	}
+	if hash == "" {
+		hash = d.Config.TSAHash
+	}
+	c := &tsaclient.Client{URL: url, Hash: hash}
+	return c.SignatureTimestamp(ctx)
 }
 
 // SignPDF seals the PDF in (size bytes) into out with SM2: an incremental
@@ -46,7 +68,12 @@ func (d *Dir) SignPDF(ctx context.Context, in io.ReaderAt, size int64, out io.Wr
 	opts.Appearance = &pdf.Appearance{PNG: s.Picture.Data, Page: r.Page, Rect: pdf.Rect{X: r.X, Y: r.Y, W: w, H: h}}
 	opts.Reason = r.Reason
 	if r.SES {
+		if r.TSA != "" {
+			return fmt.Errorf("a TSA timestamps CMS signatures only; an SES_Signature carries its own time: leave out the TSA or the SES format")
+		}
 		opts.Format = pdf.SES
+	} else {
+		opts.Timestamp = d.timestamper(ctx, r.TSA, r.TSAHash)
 	}
 	return pdf.Sign(in, size, out, opts)
 }
@@ -77,7 +104,8 @@ func (d *Dir) sealSignOptions(ctx context.Context, s *seal.Seal) (pdf.SignOption
 }
 
 // LicensePDF renders the license as an A4 PDF with its QR code and the
-// agency's default seal, and signs it with that seal.
+// agency's default seal, and signs it with that seal; with a TSA in the
+// config (Config.TSA), the signature gets its timestamp.
 func (d *Dir) LicensePDF(ctx context.Context, id string) ([]byte, error) {
 	rec, l, err := d.LoadLicense(ctx, id)
 	if err != nil {
@@ -125,6 +153,7 @@ func (d *Dir) LicensePDF(ctx context.Context, id string) ([]byte, error) {
 	// The reason names the license (and its status list entry), so that
 	// a verifier can see whether it was revoked since.
 	opts.Reason = license.PDFReason(l)
+	opts.Timestamp = d.timestamper(ctx, "", "")
 	out, err := pdf.RenderAndSign(doc, opts)
 	if err != nil {
 		return nil, fmt.Errorf("rendering %s: %w", id, err)

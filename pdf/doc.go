@@ -37,9 +37,12 @@
 // update (a few kilobytes plus the seal picture) is built in memory.
 //
 // With [SignOptions].Timestamp set, the CMS signature value is handed to
-// it (a TSA client, or package tsatest in tests) and the RFC 3161
+// it (package tsaclient, or package tsatest in tests) and the RFC 3161
 // TimeStampToken it returns is added as the unsigned attribute
-// id-aa-timeStampToken (RFC 3161 Appendix A).
+// id-aa-timeStampToken (RFC 3161 Appendix A). [AddDocTimestamp] adds a
+// document timestamp (ISO 32000-2 §12.8.5, /SubFilter /ETSI.RFC3161): a
+// revision whose /Contents is a bare token over the byte range; [Verify]
+// reports one as Format [DocTimestamp], the TSA as its signer.
 //
 // # Verifying
 //

@@ -49,6 +49,9 @@ func FuzzVerify(f *testing.F) {
 	if b, _ := signStamped(f, goodTSA(f, true).tsa().Stamp); len(b) <= maxFuzzInput {
 		f.Add(b)
 	}
+	if b := docStamp(f, simplePDF(f, 1), "SM3", goodTSA(f, true).tsa().StampDigest); len(b) <= maxFuzzInput {
+		f.Add(b)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if len(b) > maxFuzzInput {
 			return

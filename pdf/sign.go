@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"strings"
 	"time"
@@ -37,6 +38,13 @@ const (
 	// SES is a GB/T 38540 SES_Signature whose dataHash is SM3 over the
 	// bytes the /ByteRange covers.
 	SES
+	// DocTimestamp is a document timestamp (ISO 32000-2 §12.8.5, PAdES
+	// B-LTA): /Type /DocTimeStamp, /SubFilter /ETSI.RFC3161, and /Contents
+	// a bare RFC 3161 TimeStampToken whose message imprint is the hash of
+	// the byte range. It is not a signature by a person or an agency: it
+	// proves the revision existed at the token's genTime. Sign does not
+	// make these; AddDocTimestamp does.
+	DocTimestamp
 	unknownFormat
 )
 
@@ -46,6 +54,8 @@ func (f Format) String() string {
 		return "CMS"
 	case SES:
 		return "SES"
+	case DocTimestamp:
+		return "DocTimeStamp"
 	}
 	return "unknown"
 }
@@ -85,9 +95,13 @@ type SignOptions struct {
 	// for them. Sign adds it as the unsigned attribute id-aa-timeStampToken
 	// (RFC 3161 Appendix A), which the signature does not cover; it checks
 	// only that the token is one DER ContentInfo, Verify checks the rest.
-	// Sign reserves 16 KiB more of /Contents for it. This package has no
-	// TSA client: the function asks one (HTTP, RFC 3161 §3.4) or a test TSA.
+	// Sign reserves 16 KiB more of /Contents for it. The function asks a
+	// TSA (package pdf/tsaclient: HTTP, RFC 3161 §3.4) or a test TSA.
 	Timestamp func(signature []byte) ([]byte, error)
+
+	// docTimestamp makes planUpdate write a document timestamp dictionary
+	// (AddDocTimestamp) instead of a signature dictionary.
+	docTimestamp bool
 }
 
 // maxSignTimestamp is the room Sign reserves for SignOptions.Timestamp's
@@ -166,6 +180,9 @@ func Sign(in io.ReaderAt, size int64, out io.Writer, opts SignOptions) (err erro
 	if opts.Format == SES && len(opts.SESSeal) == 0 {
 		return errors.New("pdf: Format SES needs SignOptions.SESSeal, the seal to stamp with")
 	}
+	if opts.Format == DocTimestamp {
+		return errors.New("pdf: a document timestamp is made by AddDocTimestamp with a TSA, not by Sign")
+	}
 	if opts.Format != CMS && opts.Timestamp != nil {
 		return errors.New("pdf: SignOptions.Timestamp works with Format CMS only (an SES_Signature carries its own timestamp field)")
 	}
@@ -193,6 +210,22 @@ func Sign(in io.ReaderAt, size int64, out io.Writer, opts SignOptions) (err erro
 	if opts.Timestamp != nil {
 		est += maxSignTimestamp + 64 // the token and its attribute's header
 	}
+	return u.write(in, size, out, est, sm3.New, func(digest []byte) ([]byte, error) {
+		switch opts.Format {
+		case CMS:
+			return buildCMSStamped(digest, opts.Signer, opts.Cert, opts.Chain, at, oidSignedData, oidSM2Sign, opts.Timestamp)
+		case SES:
+			return sesSign(opts.SESSeal, opts.Cert, opts.Signer, digest, sesPropertyInfo, at)
+		}
+		return nil, fmt.Errorf("pdf: unknown signature format %d", opts.Format)
+	})
+}
+
+// write builds the update with room for est bytes of /Contents, streams
+// the original through out and newHash, hashes the update around
+// /Contents, asks sign for /Contents over that digest, and writes the
+// update.
+func (u *update) write(in io.ReaderAt, size int64, out io.Writer, est int, newHash func() hash.Hash, sign func(digest []byte) ([]byte, error)) error {
 	section, cStart, cEnd, err := u.build(est * 2)
 	if err != nil {
 		return err
@@ -205,24 +238,14 @@ func Sign(in io.ReaderAt, size int64, out io.Writer, opts SignOptions) (err erro
 		return err
 	}
 
-	h := sm3.New()
+	h := newHash()
 	if _, err := io.Copy(io.MultiWriter(out, h), io.NewSectionReader(in, 0, size)); err != nil {
 		return fmt.Errorf("pdf: copying the original: %w", err)
 	}
 	h.Write(u.prefix)
 	h.Write(section[:cStart])
 	h.Write(section[cEnd:])
-	digest := h.Sum(nil)
-
-	var sig []byte
-	switch opts.Format {
-	case CMS:
-		sig, err = buildCMSStamped(digest, opts.Signer, opts.Cert, opts.Chain, at, oidSignedData, oidSM2Sign, opts.Timestamp)
-	case SES:
-		sig, err = sesSign(opts.SESSeal, opts.Cert, opts.Signer, digest, sesPropertyInfo, at)
-	default:
-		err = fmt.Errorf("pdf: unknown signature format %d", opts.Format)
-	}
+	sig, err := sign(h.Sum(nil))
 	if err != nil {
 		return err
 	}
@@ -352,9 +375,13 @@ func planUpdate(rd *dpdf.Reader, in io.ReaderAt, size int64, opts *SignOptions, 
 		taken[fields.Index(i).Key("T").Text()] = true
 	}
 	fieldName := opts.FieldName
+	prefix := "Signature"
+	if opts.docTimestamp {
+		prefix = "DocTimeStamp"
+	}
 	if fieldName == "" {
 		for i := 1; ; i++ {
-			fieldName = fmt.Sprintf("Signature%d", i)
+			fieldName = fmt.Sprintf("%s%d", prefix, i)
 			if !taken[fieldName] {
 				break
 			}
@@ -370,8 +397,14 @@ func planUpdate(rd *dpdf.Reader, in io.ReaderAt, size int64, opts *SignOptions, 
 		Set("Filter", name("Adobe.PPKLite")).
 		Set("SubFilter", name("adbe.pkcs7.detached")).
 		Set("ByteRange", rawToken("["+strings.Repeat("*", 3*byteRangeWidth+3+1)+"]")).
-		Set("Contents", rawToken("\x00contents\x00")).
-		Set("M", hexString(pdfDate(at)))
+		Set("Contents", rawToken("\x00contents\x00"))
+	if opts.docTimestamp {
+		// ISO 32000-2 Table 255: the time is the token's genTime, so no
+		// /M; nor a signer's /Name, /Reason or /Location.
+		sig.Set("Type", name("DocTimeStamp")).Set("SubFilter", name("ETSI.RFC3161"))
+	} else {
+		sig.Set("M", hexString(pdfDate(at)))
+	}
 	if opts.Name != "" {
 		sig.Set("Name", textString(opts.Name))
 	}

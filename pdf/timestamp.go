@@ -9,6 +9,7 @@ import (
 	"encoding/asn1"
 	"errors"
 	"fmt"
+	"hash"
 	"math/big"
 	"strconv"
 	"time"
@@ -85,8 +86,9 @@ type Timestamp struct {
 	Accuracy      time.Duration
 	SerialNumber  *big.Int
 	Policy        asn1.ObjectIdentifier
-	HashAlgorithm string // of the message imprint: "SM3", "SHA256", ...
-	Algorithm     string // of the token's signature: "SM2-with-SM3", "ECDSA-with-SHA256", ...
+	Nonce         *big.Int // TSTInfo.nonce, nil if absent
+	HashAlgorithm string   // of the message imprint: "SM3", "SHA256", ...
+	Algorithm     string   // of the token's signature: "SM2-with-SM3", "ECDSA-with-SHA256", ...
 
 	TSA          *smx509.Certificate   // the certificate that signed the token; nil if not found
 	Certificates []*smx509.Certificate // every certificate the token carries (for chain building)
@@ -112,31 +114,7 @@ func VerifyTimestampToken(token, stamped []byte) (ts *Timestamp) {
 }
 
 func checkTimestamp(ts *Timestamp, token, stamped []byte) error {
-	if len(token) > maxTimestampToken {
-		return report.Errorf(report.FormatFailure, "pdf: time-stamp token of %d bytes, more than the %d this verifier reads", len(token), maxTimestampToken)
-	}
-	tok, err := parseTimeStampToken(token)
-	if err != nil {
-		return err
-	}
-	ts.Certificates = tok.certs
-	info, err := parseTSTInfo(tok.eContent)
-	if err != nil {
-		return err
-	}
-	ts.GenTime, ts.Accuracy, ts.SerialNumber, ts.Policy = info.genTime, info.accuracy, info.serial, info.policy
-	ts.HashAlgorithm, _ = hashFor(info.hashAlg)
-
-	si := &tok.signer
-	ts.TSA = si.findCert(tok.certs)
-	if ts.TSA == nil {
-		return report.Errorf(report.NoCertificateChainFound, "pdf: the time-stamp token does not carry the certificate of the TSA that signed it")
-	}
-	if err := si.checkAttributes(tok.eContent, ts.TSA); err != nil {
-		return err
-	}
-	alg, err := verifySignerSignature(ts.TSA.PublicKey, si.digestAlg, si.sigAlg, si.signedAttrs, si.signature)
-	ts.Algorithm = alg
+	info, err := checkTokenSignature(ts, token)
 	if err != nil {
 		return err
 	}
@@ -144,6 +122,40 @@ func checkTimestamp(ts *Timestamp, token, stamped []byte) error {
 		return err
 	}
 	return checkTSACert(ts.TSA)
+}
+
+// checkTokenSignature parses token into ts and checks everything but the
+// message imprint and the TSA certificate's profile: the structure, the
+// signed attributes and the TSA's signature. It returns the TSTInfo as
+// soon as it parsed, even with an error, so that a document timestamp can
+// still compare its imprint (and report both problems).
+func checkTokenSignature(ts *Timestamp, token []byte) (*tstInfo, error) {
+	if len(token) > maxTimestampToken {
+		return nil, report.Errorf(report.FormatFailure, "pdf: time-stamp token of %d bytes, more than the %d this verifier reads", len(token), maxTimestampToken)
+	}
+	tok, err := parseTimeStampToken(token)
+	if err != nil {
+		return nil, err
+	}
+	ts.Certificates = tok.certs
+	info, err := parseTSTInfo(tok.eContent)
+	if err != nil {
+		return nil, err
+	}
+	ts.GenTime, ts.Accuracy, ts.SerialNumber, ts.Policy, ts.Nonce = info.genTime, info.accuracy, info.serial, info.policy, info.nonce
+	ts.HashAlgorithm, _ = hashFor(info.hashAlg)
+
+	si := &tok.signer
+	ts.TSA = si.findCert(tok.certs)
+	if ts.TSA == nil {
+		return info, report.Errorf(report.NoCertificateChainFound, "pdf: the time-stamp token does not carry the certificate of the TSA that signed it")
+	}
+	if err := si.checkAttributes(tok.eContent, ts.TSA); err != nil {
+		return info, err
+	}
+	alg, err := verifySignerSignature(ts.TSA.PublicKey, si.digestAlg, si.sigAlg, si.signedAttrs, si.signature)
+	ts.Algorithm = alg
+	return info, err
 }
 
 // timeStampToken is the part of a TimeStampToken the checks need.
@@ -660,6 +672,7 @@ type tstInfo struct {
 	serial   *big.Int
 	genTime  time.Time
 	accuracy time.Duration
+	nonce    *big.Int // nil if absent
 }
 
 // parseTSTInfo reads
@@ -677,7 +690,7 @@ type tstInfo struct {
 //	  extensions [1] IMPLICIT Extensions OPTIONAL }
 //	MessageImprint ::= SEQUENCE { hashAlgorithm AlgorithmIdentifier, hashedMessage OCTET STRING }
 //
-// The fields after accuracy are not used and not parsed further.
+// The fields after the nonce are not used and not parsed further.
 func parseTSTInfo(der []byte) (*tstInfo, error) {
 	bad := func(what string) error {
 		return report.Errorf(report.FormatFailure, "pdf: the time-stamp token's TSTInfo is malformed (%s)", what)
@@ -720,6 +733,18 @@ func parseTSTInfo(der []byte) (*tstInfo, error) {
 		}
 		if info.accuracy, err = parseAccuracy(acc); err != nil {
 			return nil, bad("accuracy")
+		}
+	}
+	if body.PeekASN1Tag(cbasn1.BOOLEAN) {
+		var ordering bool
+		if !body.ReadASN1Boolean(&ordering) {
+			return nil, bad("ordering")
+		}
+	}
+	if body.PeekASN1Tag(cbasn1.INTEGER) {
+		info.nonce = new(big.Int)
+		if !body.ReadASN1Integer(info.nonce) {
+			return nil, bad("nonce")
 		}
 	}
 	return info, nil
@@ -797,14 +822,24 @@ func parseAccuracy(s cryptobyte.String) (time.Duration, error) {
 	return d, nil
 }
 
-// checkImprint compares the message imprint with the hash of stamped.
-func (info *tstInfo) checkImprint(stamped []byte) error {
+// imprintHash returns the hash of the message imprint, refusing the ones
+// not supported or not accepted.
+func (info *tstInfo) imprintHash() (string, func() hash.Hash, error) {
 	name, newHash := hashFor(info.hashAlg)
 	if newHash == nil {
-		return report.Errorf(report.UnsupportedAlgorithm, "pdf: the time-stamp token's imprint uses hash %s, which is not supported", info.hashAlg)
+		return "", nil, report.Errorf(report.UnsupportedAlgorithm, "pdf: the time-stamp token's imprint uses hash %s, which is not supported", info.hashAlg)
 	}
 	if name == "SHA1" {
-		return report.Errorf(report.UnsupportedAlgorithm, "pdf: the time-stamp token's imprint is SHA-1, which is not accepted for timestamps (collisions are practical)")
+		return "", nil, report.Errorf(report.UnsupportedAlgorithm, "pdf: the time-stamp token's imprint is SHA-1, which is not accepted for timestamps (collisions are practical)")
+	}
+	return name, newHash, nil
+}
+
+// checkImprint compares the message imprint with the hash of stamped.
+func (info *tstInfo) checkImprint(stamped []byte) error {
+	name, newHash, err := info.imprintHash()
+	if err != nil {
+		return err
 	}
 	h := newHash()
 	h.Write(stamped)

@@ -34,7 +34,7 @@ type Signature struct {
 	Field     string // fully qualified field name
 	Filter    string
 	SubFilter string
-	Format    Format // what /Contents holds: CMS or SES
+	Format    Format // what /Contents holds: CMS, SES or a DocTimestamp token
 
 	ByteRange   []int64
 	Revision    int   // 1-based number of the revision the signature signs
@@ -58,7 +58,10 @@ type Signature struct {
 	// Timestamp is the RFC 3161 signature timestamp of a CMS signature
 	// (unsigned attribute id-aa-timeStampToken; the first one if there are
 	// several), nil if it has none. Its Err says whether the token itself
-	// holds; the TSA's trust is the caller's.
+	// holds; the TSA's trust is the caller's. For Format DocTimestamp it
+	// is the document timestamp itself: Signer is then the TSA,
+	// SigningTime its genTime, SignatureErr the token's own checks and
+	// DigestErr its imprint against the byte range.
 	Timestamp *Timestamp
 
 	// SES is the parsed SES_Signature for Format SES: the caller checks
@@ -258,7 +261,14 @@ func checkSignature(r io.ReaderAt, size int64, f sigField, ends []int64) (s Sign
 	cands := trimDER(contents)
 	s.Contents = cands[0]
 	s.Format = sniffContents(contents)
+	if s.SubFilter == SubFilterDocTimeStamp {
+		// The token is a CMS SignedData too, but over a TSTInfo, not the
+		// byte range: it is recognised by its /SubFilter.
+		s.Format = DocTimestamp
+	}
 	switch s.Format {
+	case DocTimestamp:
+		checkDocTimestamp(r, &s)
 	case CMS:
 		info, err := parseCMS(contents)
 		if err != nil {

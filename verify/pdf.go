@@ -18,7 +18,8 @@ import (
 // VerifyPDF checks every signature of a PDF (r, size bytes) and returns
 // the report: per signature the byte range, the digest (HASH_FAILURE), the
 // signature itself (SIG_CRYPTO_FAILURE), its RFC 3161 timestamp if it has
-// one (check "timestamp", see pdfSignature), the signer's chain to
+// one (check "timestamp", see pdfSignature), a document timestamp as an
+// entry of its own (see pdfDocTimestamp), the signer's chain to
 // opts.Trust at the signing time (NO_CERTIFICATE_CHAIN_FOUND,
 // CERT_REVOKED, ...), for a GB/T 38540 seal signature the seal
 // (SEAL_INVALID), and whether the document was changed after signing
@@ -107,6 +108,9 @@ func licenseStatusCheck(ctx context.Context, s *report.Signature, ps *pdf.Signat
 }
 
 func pdfSignature(ps *pdf.Signature, revisions int, opts Options) report.Signature {
+	if ps.Format == pdf.DocTimestamp {
+		return pdfDocTimestamp(ps, revisions, opts)
+	}
 	var s report.Signature
 	s.Algorithm = ps.Algorithm
 	if ps.Signer != nil {
@@ -191,6 +195,74 @@ func pdfSignature(ps *pdf.Signature, revisions int, opts Options) report.Signatu
 	detail := "no changes after signing"
 	if len(ps.Changes) > 0 {
 		detail = "allowed changes after signing: " + strings.Join(ps.Changes, ", ")
+	}
+	add("modification", ps.ModifiedErr, detail)
+	return s
+}
+
+// pdfDocTimestamp reports a document timestamp (ISO 32000-2 §12.8.5,
+// /SubFilter /ETSI.RFC3161) as an entry of its own: the TSA is its
+// signer, genTime its time. Unlike a signature's timestamp, the token is
+// the signature here, so its checks are "digest" (the imprint against the
+// byte range) and "signature" (the token itself), which FAIL as a
+// signature's would; the TSA's chain at genTime is "certificate-chain"
+// (INDETERMINATE when not trusted), and later revisions are checked as
+// for any signature.
+func pdfDocTimestamp(ps *pdf.Signature, revisions int, opts Options) report.Signature {
+	var s report.Signature
+	s.Algorithm = ps.Algorithm
+	if ps.Signer != nil {
+		s.Signer = ps.Signer.Subject.String()
+	}
+	if !ps.SigningTime.IsZero() {
+		t := ps.SigningTime.UTC()
+		s.SignedAt = &t
+	}
+	add := func(name string, err error, detail string) {
+		if errors.Is(err, pdf.ErrNotChecked) {
+			return
+		}
+		s.Add(name, err, detail)
+	}
+	add("byte-range", ps.ByteRangeErr, fmt.Sprintf("文档时间戳 document timestamp, field %q, ranges %v, revision %d of %d", ps.Field, ps.ByteRange, ps.Revision, revisions))
+	add("digest", ps.DigestErr, ps.DigestAlgorithm+" message imprint")
+	detail := ""
+	if ts := ps.Timestamp; ts != nil && ps.SignatureErr == nil {
+		detail = fmt.Sprintf("文档时间戳 %s，时间戳服务机构 %s / document timestamp (%s) at %s by TSA %s, %s",
+			ts.GenTime.UTC().Format(time.RFC3339Nano), ts.TSA.Subject.CommonName, pdf.SubFilterDocTimeStamp,
+			ts.GenTime.UTC().Format(time.RFC3339Nano), ts.TSA.Subject.String(), ts.Algorithm)
+	}
+	add("signature", ps.SignatureErr, detail)
+	if ps.ByteRangeErr != nil || ps.SignatureErr != nil {
+		return s
+	}
+	ts := ps.Timestamp
+	if opts.Trust == nil {
+		add("certificate-chain", report.Errorf(report.NoCertificateChainFound, "verify: no trust anchors configured to check the time-stamping authority %q", ts.TSA.Subject.CommonName), "")
+	} else {
+		var inter []*smx509.Certificate
+		for _, c := range ts.Certificates {
+			if c != ts.TSA {
+				inter = append(inter, c)
+			}
+		}
+		chain, err := opts.Trust.VerifyChain(ts.TSA, inter, ts.GenTime, nil)
+		detail := ""
+		if err == nil {
+			var names []string
+			for _, c := range chain {
+				names = append(names, c.Subject.String())
+			}
+			s.Chain = names
+			detail = "TSA at genTime: " + strings.Join(names, " <- ")
+		} else {
+			err = fmt.Errorf("verify: the time-stamping authority %q is not trusted at %s: %w", ts.TSA.Subject.CommonName, ts.GenTime.UTC().Format(time.RFC3339), err)
+		}
+		add("certificate-chain", err, detail)
+	}
+	detail = "no changes after the timestamp"
+	if len(ps.Changes) > 0 {
+		detail = "allowed changes after the timestamp: " + strings.Join(ps.Changes, ", ")
 	}
 	add("modification", ps.ModifiedErr, detail)
 	return s

@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
+	"encoding/hex"
 	"encoding/json"
 	"math/big"
 	"os"
@@ -450,5 +451,155 @@ func TestPDFTimestamp(t *testing.T) {
 				t.Errorf("a timestamp set aside should say so: %q", tc.Detail)
 			}
 		})
+	}
+}
+
+// docTimestamp adds a document timestamp to b from tsa at genTime; tamper
+// (nil: none) replaces the token in the file afterwards, given the token
+// and the imprint it was asked for, as an attacker could (the writer
+// refuses bad tokens).
+func docTimestamp(t testing.TB, b []byte, tsa *tsatest.TSA, genTime time.Time, tamper func(tok []byte, hashAlg asn1.ObjectIdentifier, digest []byte) []byte) []byte {
+	t.Helper()
+	c := *tsa
+	c.Time = genTime
+	var tok, digest []byte
+	var alg asn1.ObjectIdentifier
+	var out bytes.Buffer
+	err := pdf.AddDocTimestamp(bytes.NewReader(b), int64(len(b)), &out, pdf.DocTimestampOptions{Hash: "SM3",
+		Stamp: func(oid asn1.ObjectIdentifier, d []byte) ([]byte, error) {
+			var err error
+			alg, digest = oid, d
+			tok, err = c.StampDigest(oid, d)
+			return tok, err
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := out.Bytes()
+	if tamper == nil {
+		return res
+	}
+	other := tamper(append([]byte{}, tok...), alg, digest)
+	old := []byte(hex.EncodeToString(tok))
+	i := bytes.Index(res, old)
+	end := i + bytes.IndexByte(res[i:], '>')
+	if i < 0 || 2*len(other) > end-i {
+		t.Fatal("cannot swap the token")
+	}
+	copy(res[i:end], bytes.Repeat([]byte("0"), end-i))
+	hex.Encode(res[i:], other)
+	return res
+}
+
+// TestPDFDocTimestamp: a document timestamp (/SubFilter ETSI.RFC3161) is
+// an entry of its own after the seal's, signed by the TSA at genTime. It
+// passes when it holds and the TSA is trusted, is INDETERMINATE when the
+// TSA is not, and FAILS when the token or the document was tampered with
+// — unlike a signature's timestamp, which is only set aside.
+func TestPDFDocTimestamp(t *testing.T) {
+	f := newTSFixture(t)
+	recent := pdfClock.Add(-time.Hour)
+	gen := recent.Add(time.Minute)
+	restamp := func(tsa *tsatest.TSA) func([]byte, asn1.ObjectIdentifier, []byte) []byte {
+		return func(_ []byte, alg asn1.ObjectIdentifier, d []byte) []byte {
+			c := *tsa
+			c.Time = gen
+			tok, err := c.StampDigest(alg, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return tok
+		}
+	}
+	cases := []struct {
+		name    string
+		tsa     *tsatest.TSA
+		tamper  func([]byte, asn1.ObjectIdentifier, []byte) []byte
+		append  string
+		verdict report.Verdict
+		reason  report.Reason
+		check   string // the check of the timestamp entry that decides
+	}{
+		{"SM2 TSA", f.sm2TSA, nil, "", report.Passed, "", ""},
+		{"P-256 TSA", f.p256TSA, nil, "", report.Passed, "", ""},
+		{"untrusted TSA", f.untrustedTSA, nil, "", report.Indeterminate, report.NoCertificateChainFound, "certificate-chain"},
+		{"token signature bit flipped", f.sm2TSA, func(tok []byte, _ asn1.ObjectIdentifier, _ []byte) []byte { return flipLast(tok) }, "", report.Failed, report.SigCryptoFailure, "signature"},
+		{"token over other bytes", f.sm2TSA, func(_ []byte, alg asn1.ObjectIdentifier, _ []byte) []byte {
+			return restamp(f.sm2TSA)(nil, alg, make([]byte, 32))
+		}, "", report.Failed, report.HashFailure, "digest"},
+		{"TSA certificate without id-kp-timeStamping", f.sm2TSA, restamp(f.noEKUTSA), "", report.Failed, report.ChainConstraintsFailure, "signature"},
+		{"bytes appended after the timestamp", f.sm2TSA, nil, "% not an update\n", report.Failed, report.ModifiedAfterSigning, "modification"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			sealed := f.signTS(t, f.good, recent, nil)
+			b := append(docTimestamp(t, sealed, c.tsa, gen, c.tamper), c.append...)
+			rep := VerifyPDF(context.Background(), bytes.NewReader(b), int64(len(b)), Options{Trust: f.pool, Now: func() time.Time { return pdfClock }})
+			js, _ := json.MarshalIndent(rep, "", " ")
+			if rep.Verdict != c.verdict || rep.Reason != c.reason {
+				t.Errorf("verdict %s %s, want %s %s\n%s", rep.Verdict, rep.Reason, c.verdict, c.reason, js)
+			}
+			if len(rep.Signatures) != 2 {
+				t.Fatalf("%d entries, want the seal and the document timestamp\n%s", len(rep.Signatures), js)
+			}
+			dts := rep.Signatures[1]
+			if !strings.Contains(dts.Signer, c.tsa.Cert.Subject.CommonName) || dts.SignedAt == nil || !dts.SignedAt.Equal(gen) {
+				if c.check != "signature" {
+					t.Errorf("timestamp entry: signer %q, signed_at %v", dts.Signer, dts.SignedAt)
+				}
+			}
+			var names []string
+			for _, ch := range dts.Checks {
+				names = append(names, ch.Name)
+				if ch.Name == CheckTimestamp {
+					t.Errorf("a document timestamp has no %q check of its own: it is the signature", CheckTimestamp)
+				}
+				if c.check == "" && ch.Result != report.Passed {
+					t.Errorf("check %s: %s %s", ch.Name, ch.Result, ch.Reason)
+				}
+				if ch.Name == c.check && (ch.Result != report.VerdictFor(c.reason) || ch.Reason != c.reason) {
+					t.Errorf("check %s: %s %s, want %s", ch.Name, ch.Result, ch.Reason, c.reason)
+				}
+			}
+			if c.check == "" && strings.Join(names, ",") != "byte-range,digest,signature,certificate-chain,modification" {
+				t.Errorf("checks %v", names)
+			}
+			// The seal under the timestamp is untouched by it.
+			for _, ch := range rep.Signatures[0].Checks {
+				if ch.Result != report.Passed && c.append == "" {
+					t.Errorf("seal check %s: %s %s", ch.Name, ch.Result, ch.Reason)
+				}
+			}
+		})
+	}
+}
+
+// TestPDFLicenseDocTimestamp: a license PDF sealed by us (the committed
+// vector) and then document-timestamped keeps its verdict, now with two
+// entries: the seal and the timestamp.
+func TestPDFLicenseDocTimestamp(t *testing.T) {
+	dir := filepath.Join("..", "pdf", "testdata")
+	trust := pdfTrust(t, filepath.Join(dir, "trust.pem"), filepath.Join(dir, "ca.pem"), filepath.Join(dir, "crl.pem"))
+	sealed, err := os.ReadFile(filepath.Join(dir, "good_license_signed.pdf"))
+	if err != nil {
+		t.Skip(err)
+	}
+	tsa, root, err := tsatest.New(pdfClock, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trust.AddAnchor(root)
+	before := VerifyPDF(context.Background(), bytes.NewReader(sealed), int64(len(sealed)), Options{Trust: trust, Now: func() time.Time { return pdfClock }})
+	if before.Verdict != report.Passed {
+		t.Fatalf("the license vector does not pass: %s %s", before.Verdict, before.Reason)
+	}
+	b := docTimestamp(t, sealed, tsa, pdfClock, nil)
+	rep := VerifyPDF(context.Background(), bytes.NewReader(b), int64(len(b)), Options{Trust: trust, Now: func() time.Time { return pdfClock }})
+	js, _ := json.MarshalIndent(rep, "", " ")
+	if rep.Verdict != report.Passed || len(rep.Signatures) != 2 {
+		t.Fatalf("timestamped license: %s %s, %d entries\n%s", rep.Verdict, rep.Reason, len(rep.Signatures), js)
+	}
+	if rep.Signatures[0].Signer != before.Signatures[0].Signer || !strings.Contains(rep.Signatures[1].Signer, "tsatest") {
+		t.Errorf("entries: %q, %q", rep.Signatures[0].Signer, rep.Signatures[1].Signer)
 	}
 }

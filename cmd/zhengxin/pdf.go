@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/zhengxin/zhengxin/datadir"
+	"github.com/zhengxin/zhengxin/pdf"
 )
 
-const pdfHelp = `Usage: zhengxin pdf sign --dir D [--seal ESID] --in A.pdf --out B.pdf [--page N --x X --y Y] [--ses]
+const pdfHelp = `Usage: zhengxin pdf sign --dir D [--seal ESID] --in A.pdf --out B.pdf [--page N --x X --y Y] [--ses] [--tsa URL]
 
 Seal any PDF with SM2: an incremental update (the original bytes stay as
 they are, earlier signatures stay valid) adding a signature whose visible
@@ -19,6 +21,13 @@ and SM2 (SubFilter adbe.pkcs7.detached); --ses puts a GB/T 38540
 SES_Signature there instead, as Chinese seal software does.
 PDF 电子签章（增量更新，可见印章）。
 
+--tsa URL asks that RFC 3161 time-stamping authority to timestamp the CMS
+signature (HTTP POST, application/timestamp-query), proving when it was
+made; without --tsa, the "tsa" URL of zhengxin.json is used, if any.
+--tsa-hash picks the imprint's hash (SHA256 by default; SM3 if the TSA
+takes it). If the TSA is unreachable or refuses, nothing is written.
+签章时可请求时间戳服务（RFC 3161）加盖时间戳。
+
 Without --seal, the agency's default seal is used (init --demo makes one).
 --page is 1-based (default: the last page); --x/--y place the seal's
 lower-left corner in points from the page's lower-left (default: lower right).
@@ -26,6 +35,7 @@ lower-left corner in points from the page's lower-left (default: lower right).
 Examples:
   zhengxin pdf sign --dir ./zhengxin-data --in contract.pdf --out contract-sealed.pdf
   zhengxin pdf sign --dir ./zhengxin-data --seal 35010000000002 --in a.pdf --out b.pdf --page 1 --x 380 --y 120
+  zhengxin pdf sign --dir ./zhengxin-data --in a.pdf --out b.pdf --tsa https://tsa.example.cn/tsa
   zhengxin verify --dir ./zhengxin-data contract-sealed.pdf
 
 Exit codes: 0 success; 1 failure (the output is not written).
@@ -53,6 +63,8 @@ func cmdPDF(args []string, c *cli) error {
 	y := fs.Float64("y", 0, "seal y in points")
 	reason := fs.String("reason", "", "reason recorded in the signature")
 	ses := fs.Bool("ses", false, "GB/T 38540 SES_Signature instead of CMS")
+	tsa := fs.String("tsa", "", "RFC 3161 time-stamping authority URL (default: the config's \"tsa\")")
+	tsaHash := fs.String("tsa-hash", "", "hash of the timestamp imprint: SHA256 (default), SM3, SHA384, SHA512")
 	pos, err := parseFlags(fs, args[1:])
 	if err != nil {
 		return err
@@ -62,6 +74,17 @@ func cmdPDF(args []string, c *cli) error {
 	}
 	if *in == "" || *out == "" {
 		return usageError("pdf", "pdf sign needs --in and --out")
+	}
+	if *ses && *tsa != "" {
+		return usageError("pdf", "--tsa timestamps CMS signatures only; an SES_Signature (--ses) carries its own time")
+	}
+	if *tsa != "" && !strings.HasPrefix(*tsa, "http://") && !strings.HasPrefix(*tsa, "https://") {
+		return usageError("pdf", "--tsa %q: give the time-stamping authority's http:// or https:// URL", *tsa)
+	}
+	if *tsaHash != "" {
+		if _, _, err := pdf.HashOID(*tsaHash); err != nil {
+			return usageError("pdf", "--tsa-hash %q: use SHA256, SM3, SHA384 or SHA512", *tsaHash)
+		}
 	}
 	if filepath.Clean(*in) == filepath.Clean(*out) {
 		return usageError("pdf", "--out must differ from --in: the original is kept")
@@ -86,7 +109,7 @@ func cmdPDF(args []string, c *cli) error {
 		return err
 	}
 	defer os.Remove(tmp.Name())
-	err = d.SignPDF(ctx, f, info.Size(), tmp, datadir.PDFSignRequest{Seal: *sealID, Page: *page, X: *x, Y: *y, Reason: *reason, SES: *ses})
+	err = d.SignPDF(ctx, f, info.Size(), tmp, datadir.PDFSignRequest{Seal: *sealID, Page: *page, X: *x, Y: *y, Reason: *reason, SES: *ses, TSA: *tsa, TSAHash: *tsaHash})
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}

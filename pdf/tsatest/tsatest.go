@@ -77,6 +77,10 @@ func (t *TSA) Stamp(data []byte) ([]byte, error) {
 // StampDigest returns a TimeStampToken with the message imprint
 // (hashAlg, digest) as given, as a TSA answers a request.
 func (t *TSA) StampDigest(hashAlg asn1.ObjectIdentifier, digest []byte) ([]byte, error) {
+	return t.stamp(hashAlg, digest, nil)
+}
+
+func (t *TSA) stamp(hashAlg asn1.ObjectIdentifier, digest []byte, nonce *big.Int) ([]byte, error) {
 	if t.Key == nil || t.Cert == nil || t.Time.IsZero() {
 		return nil, errors.New("tsatest: TSA needs Key, Cert and Time")
 	}
@@ -84,7 +88,7 @@ func (t *TSA) StampDigest(hashAlg asn1.ObjectIdentifier, digest []byte) ([]byte,
 	if err != nil {
 		return nil, err
 	}
-	tst, err := t.tstInfo(hashAlg, digest)
+	tst, err := t.tstInfo(hashAlg, digest, nonce)
 	if err != nil {
 		return nil, err
 	}
@@ -144,8 +148,8 @@ func (t *TSA) hash() (asn1.ObjectIdentifier, func() hash.Hash, error) {
 }
 
 // tstInfo builds TSTInfo ::= SEQUENCE { version 1, policy, messageImprint,
-// serialNumber, genTime, accuracy { seconds 1 } }.
-func (t *TSA) tstInfo(hashAlg asn1.ObjectIdentifier, digest []byte) ([]byte, error) {
+// serialNumber, genTime, accuracy { seconds 1 }, nonce OPTIONAL }.
+func (t *TSA) tstInfo(hashAlg asn1.ObjectIdentifier, digest []byte, nonce *big.Int) ([]byte, error) {
 	policy := t.Policy
 	if policy == nil {
 		policy = DefaultPolicy
@@ -168,6 +172,9 @@ func (t *TSA) tstInfo(hashAlg asn1.ObjectIdentifier, digest []byte) ([]byte, err
 		b.AddASN1BigInt(big.NewInt(serial))
 		b.AddASN1GeneralizedTime(t.Time.UTC())
 		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { b.AddASN1Int64(1) })
+		if nonce != nil {
+			b.AddASN1BigInt(nonce)
+		}
 	})
 	return b.Bytes()
 }
