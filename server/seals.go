@@ -35,21 +35,32 @@ func (s *Server) listSeals(w http.ResponseWriter, r *http.Request) {
 	writePage(w, ss, "")
 }
 
-// getSeal sends the GB/T 38540 seal file (.esl). Another agency's seal is
-// 404, as for licenses.
-func (s *Server) getSeal(w http.ResponseWriter, r *http.Request) {
+// sealFor loads the seal of the request's {id} that the caller may see;
+// another agency's seal is 404, as for licenses. On false the answer is
+// written.
+func (s *Server) sealFor(w http.ResponseWriter, r *http.Request) (*SealInfo, []byte, bool) {
 	if s.deps.Seals == nil {
 		notConfigured(w, r, "印章服务 (seals)")
-		return
+		return nil, nil, false
 	}
 	p := PrincipalFrom(r.Context())
 	info, b, err := s.deps.Seals.GetSeal(r.Context(), chi.URLParam(r, "id"))
 	if errors.Is(err, ErrNotFound) || (err == nil && p.Role != RoleAdmin && info.Agency != p.Agency) {
 		writeProblem(w, r, probNotFound, "印章不存在。", "No such seal.")
-		return
+		return nil, nil, false
 	}
 	if err != nil {
 		s.internal(w, r, err)
+		return nil, nil, false
+	}
+	return info, b, true
+}
+
+// getSeal sends the GB/T 38540 seal file (.esl). Another agency's seal is
+// 404, as for licenses.
+func (s *Server) getSeal(w http.ResponseWriter, r *http.Request) {
+	info, b, ok := s.sealFor(w, r)
+	if !ok {
 		return
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
@@ -64,18 +75,8 @@ var sealPictureTypes = map[string]string{"PNG": "image/png", "JPG": "image/jpeg"
 // getSealPicture sends the stamp picture the seal file carries, so that
 // the console shows the real stamp. Same access as getSeal.
 func (s *Server) getSealPicture(w http.ResponseWriter, r *http.Request) {
-	if s.deps.Seals == nil {
-		notConfigured(w, r, "印章服务 (seals)")
-		return
-	}
-	p := PrincipalFrom(r.Context())
-	info, b, err := s.deps.Seals.GetSeal(r.Context(), chi.URLParam(r, "id"))
-	if errors.Is(err, ErrNotFound) || (err == nil && p.Role != RoleAdmin && info.Agency != p.Agency) {
-		writeProblem(w, r, probNotFound, "印章不存在。", "No such seal.")
-		return
-	}
-	if err != nil {
-		s.internal(w, r, err)
+	info, b, ok := s.sealFor(w, r)
+	if !ok {
 		return
 	}
 	sl, err := seal.ParseSeal(b)
