@@ -496,3 +496,32 @@ func TestSubjectJSON(t *testing.T) {
 		t.Errorf("status keys without a list: %s", js2)
 	}
 }
+
+// TestSubjectJSONEscapes: the hand-written string escaping gives exactly
+// encoding/json's bytes (HTML-safe, control characters, U+2028/2029,
+// invalid UTF-8).
+func TestSubjectJSONEscapes(t *testing.T) {
+	for _, s := range []string{
+		"", "plain", "杭州西湖云帆信息技术有限公司", `quote " backslash \ slash /`, "<script>&amp;</script>",
+		"tab\tnew\nline\rcr\bbs\fff", "\x00\x01\x1f\x7f", "line\u2028sep\u2029para", "bad \xff\xfe utf8 \xe4\xb8", "emoji 😀 ok",
+		"\xed\xa0\x80 surrogate", "mixed <\u2028\x00\xff>",
+	} {
+		want, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendJSONString(nil, s); string(got) != string(want) {
+			t.Errorf("%q: got %s, want %s", s, got, want)
+		}
+	}
+}
+
+func FuzzAppendJSONString(f *testing.F) {
+	f.Add("杭州<&>\u2028\xff\"\\")
+	f.Fuzz(func(t *testing.T, s string) {
+		want, _ := json.Marshal(s)
+		if got := appendJSONString(nil, s); string(got) != string(want) {
+			t.Fatalf("%q: got %s, want %s", s, got, want)
+		}
+	})
+}
