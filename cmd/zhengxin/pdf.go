@@ -10,9 +10,11 @@ import (
 
 	"github.com/zhengxin/zhengxin/datadir"
 	"github.com/zhengxin/zhengxin/pdf"
+	"github.com/zhengxin/zhengxin/pdf/tsaclient"
 )
 
 const pdfHelp = `Usage: zhengxin pdf sign --dir D [--seal ESID] --in A.pdf --out B.pdf [--page N --x X --y Y] [--ses] [--tsa URL]
+       zhengxin pdf timestamp (--tsa URL | --dir D) --in A.pdf --out B.pdf [--tsa-hash H]
 
 Seal any PDF with SM2: an incremental update (the original bytes stay as
 they are, earlier signatures stay valid) adding a signature whose visible
@@ -28,6 +30,12 @@ made; without --tsa, the "tsa" URL of zhengxin.json is used, if any.
 takes it). If the TSA is unreachable or refuses, nothing is written.
 签章时可请求时间戳服务（RFC 3161）加盖时间戳。
 
+pdf timestamp adds a document timestamp (PAdES-LTA, SubFilter
+ETSI.RFC3161) over the whole file as it is, e.g. for archiving: an
+incremental update with an invisible field; earlier signatures stay valid.
+It needs no keys: the TSA signs. --tsa, or the "tsa" of the data directory
+given with --dir. 文档时间戳（归档）。
+
 Without --seal, the agency's default seal is used (init --demo makes one).
 --page is 1-based (default: the last page); --x/--y place the seal's
 lower-left corner in points from the page's lower-left (default: lower right).
@@ -36,6 +44,7 @@ Examples:
   zhengxin pdf sign --dir ./zhengxin-data --in contract.pdf --out contract-sealed.pdf
   zhengxin pdf sign --dir ./zhengxin-data --seal 35010000000002 --in a.pdf --out b.pdf --page 1 --x 380 --y 120
   zhengxin pdf sign --dir ./zhengxin-data --in a.pdf --out b.pdf --tsa https://tsa.example.cn/tsa
+  zhengxin pdf timestamp --tsa https://tsa.example.cn/tsa --in b.pdf --out b-archived.pdf
   zhengxin verify --dir ./zhengxin-data contract-sealed.pdf
 
 Exit codes: 0 success; 1 failure (the output is not written).
@@ -46,11 +55,14 @@ func init() { commands["pdf"] = cmdPDF }
 func dayDuration(n int) time.Duration { return time.Duration(n) * 24 * time.Hour }
 
 func cmdPDF(args []string, c *cli) error {
+	if len(args) > 0 && args[0] == "timestamp" {
+		return pdfTimestamp(args[1:], c)
+	}
 	if len(args) == 0 || args[0] != "sign" {
 		if _, err := parseFlags(newFlags(c, "pdf", pdfHelp), args); err != nil {
 			return err
 		}
-		return usageError("pdf", "the subcommand is \"sign\"")
+		return usageError("pdf", "the subcommand is \"sign\" or \"timestamp\"")
 	}
 	fs := newFlags(c, "pdf", pdfHelp)
 	dir := fs.String("dir", c.defaultDir(), "data directory")
@@ -120,5 +132,83 @@ func cmdPDF(args []string, c *cli) error {
 		return err
 	}
 	fmt.Fprintf(c.stdout, "已签章 Sealed %s -> %s\n", *in, *out)
+	return nil
+}
+
+// pdfTimestamp is `pdf timestamp`: a document timestamp over the whole
+// file from an RFC 3161 TSA.
+func pdfTimestamp(args []string, c *cli) error {
+	fs := newFlags(c, "pdf", pdfHelp)
+	dir := fs.String("dir", "", "data directory whose \"tsa\" to use (instead of --tsa)")
+	in := fs.String("in", "", "PDF to timestamp")
+	out := fs.String("out", "", "timestamped PDF to write")
+	tsa := fs.String("tsa", "", "RFC 3161 time-stamping authority URL")
+	tsaHash := fs.String("tsa-hash", "", "hash of the byte range sent to the TSA: SHA256 (default), SM3, SHA384, SHA512")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageError("pdf", "unexpected argument %q", pos[0])
+	}
+	if *in == "" || *out == "" {
+		return usageError("pdf", "pdf timestamp needs --in and --out")
+	}
+	if filepath.Clean(*in) == filepath.Clean(*out) {
+		return usageError("pdf", "--out must differ from --in: the original is kept")
+	}
+	ctx := context.Background()
+	url, hash := *tsa, *tsaHash
+	if url == "" && *dir != "" {
+		d, err := c.openDir(ctx, *dir, "", false)
+		if err != nil {
+			return err
+		}
+		url = d.Config.TSA
+		if hash == "" {
+			hash = d.Config.TSAHash
+		}
+		d.Close()
+		if url == "" {
+			return usageError("pdf", "the data directory %s names no TSA (\"tsa\" in %s): give --tsa URL", *dir, datadir.ConfigFile)
+		}
+	}
+	if url == "" {
+		return usageError("pdf", "pdf timestamp needs --tsa URL (or --dir D with a \"tsa\" in its config)")
+	}
+	if !strings.HasPrefix(url, "http://") && !strings.HasPrefix(url, "https://") {
+		return usageError("pdf", "--tsa %q: give the time-stamping authority's http:// or https:// URL", url)
+	}
+	if hash != "" {
+		if _, _, err := pdf.HashOID(hash); err != nil {
+			return usageError("pdf", "--tsa-hash %q: use SHA256, SM3, SHA384 or SHA512", hash)
+		}
+	}
+	f, err := os.Open(*in)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(*out), ".zhengxin-pdf-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	client := &tsaclient.Client{URL: url, Hash: hash}
+	err = pdf.AddDocTimestamp(f, info.Size(), tmp, pdf.DocTimestampOptions{Hash: hash, Stamp: client.DocTimestamp(ctx)})
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("pdf timestamp %s: %w", *in, err)
+	}
+	if err := os.Rename(tmp.Name(), *out); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "已加盖文档时间戳 Timestamped %s -> %s\n", *in, *out)
 	return nil
 }

@@ -8,6 +8,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -145,6 +146,41 @@ func TestPDFSignTSA(t *testing.T) {
 		t.Fatalf("license pdf with the config's TSA: %s", e)
 	}
 	verifyTimestamped(t, out, tsa)
+	// pdf timestamp: a document timestamp over the sealed, timestamped
+	// license PDF, from --tsa and from the config's TSA; the seal's
+	// signature stays valid.
+	for i, args := range [][]string{{"--tsa", srv.URL}, {"--dir", dir}, {"--tsa", srv.URL, "--tsa-hash", "SM3"}} {
+		archived := filepath.Join(tmp, fmt.Sprintf("archived-%d.pdf", i))
+		code, o, e := runCLI(t, append([]string{"pdf", "timestamp", "--in", out, "--out", archived}, args...)...)
+		if code != 0 || !strings.Contains(o, "Timestamped") {
+			t.Fatalf("pdf timestamp %v: %d %s", args, code, e)
+		}
+		b, err := os.ReadFile(archived)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := pdf.Verify(bytes.NewReader(b), int64(len(b)))
+		if err != nil || len(res.Signatures) != 2 {
+			t.Fatalf("pdf timestamp %v: %v, %d signatures", args, err, len(res.Signatures))
+		}
+		seal, ts := res.Signatures[0], res.Signatures[1]
+		if seal.SignatureErr != nil || seal.DigestErr != nil || seal.ModifiedErr != nil {
+			t.Errorf("pdf timestamp %v: the seal's signature: %v %v %v", args, seal.SignatureErr, seal.DigestErr, seal.ModifiedErr)
+		}
+		if ts.Format != pdf.DocTimestamp || ts.SignatureErr != nil || ts.DigestErr != nil || ts.Timestamp == nil || !ts.Timestamp.TSA.Equal(tsa.Cert) {
+			t.Errorf("pdf timestamp %v: document timestamp %v %v %v", args, ts.Format, ts.SignatureErr, ts.DigestErr)
+		}
+	}
+	if code, _, e := runCLI(t, "pdf", "timestamp", "--in", out, "--out", filepath.Join(tmp, "x.pdf"), "--tsa", deadURL); code == 0 || !strings.Contains(e, "无法连接时间戳服务") {
+		t.Errorf("pdf timestamp with a dead TSA: %d %q", code, e)
+	}
+	if code, _, e := runCLI(t, "pdf", "timestamp", "--in", out, "--out", filepath.Join(tmp, "x.pdf")); code == 0 || !strings.Contains(e, "--tsa") {
+		t.Errorf("pdf timestamp without a TSA: %d %q", code, e)
+	}
+	if _, err := os.Stat(filepath.Join(tmp, "x.pdf")); err == nil {
+		t.Error("a refused pdf timestamp wrote its output")
+	}
+
 	// --ses with a TSA in the config: the SES signature has no timestamp,
 	// and that is not an error.
 	out = filepath.Join(tmp, "ses.pdf")
