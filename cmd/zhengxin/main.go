@@ -36,8 +36,8 @@ Commands:
             持证人设备密钥与出示码
   seal      e-seals (GB/T 38540): make, show, list
             电子印章：制作、查看、列表
-  pdf       sign any PDF with SM2 and a visible seal
-            PDF 签章
+  pdf       sign any PDF with SM2 and a visible seal; add a document timestamp
+            PDF 签章与文档时间戳
   verify    verify a QR payload, a QR picture, a signed PDF or a seal file
             验证二维码、图片、PDF 或印章文件
   audit     check the hash-chained audit log
