@@ -29,6 +29,16 @@ import (
 // does not open this key file". Callers test it with errors.Is to ask again.
 var ErrWrongPassphrase = errors.New("wrong passphrase")
 
+// wrongPassphraseError names the key file and says what to check; it is
+// ErrWrongPassphrase for errors.Is.
+type wrongPassphraseError struct{ name string }
+
+func (e *wrongPassphraseError) Error() string {
+	return "certs: 口令错误 / wrong passphrase for " + e.name + ": check ZHENGXIN_PASSPHRASE (the passphrase given at init)"
+}
+
+func (e *wrongPassphraseError) Is(target error) bool { return target == ErrWrongPassphrase }
+
 // PEM block types read and written by this package.
 const (
 	pemEncryptedPrivateKey = "ENCRYPTED PRIVATE KEY"
@@ -136,7 +146,7 @@ func decryptPKCS8(der, passphrase []byte, name string) (any, error) {
 		// With a wrong key, CBC decryption ends in bad padding (usually) or
 		// in garbage that does not parse as PKCS#8 (about 1 in 256).
 		if errors.Is(err, pkcs.ErrPBEDecryption) || isPKCS8ParseError(err) {
-			return nil, fmt.Errorf("certs: wrong passphrase for %s: %w", name, ErrWrongPassphrase)
+			return nil, &wrongPassphraseError{name}
 		}
 		return nil, fmt.Errorf("certs: %s: cannot decrypt private key: %v", name, err)
 	}

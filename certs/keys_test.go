@@ -81,7 +81,7 @@ func TestKeyErrors(t *testing.T) {
 		data, pass []byte
 		wrongPass  bool
 	}{
-		{"wrong passphrase", "certs: wrong passphrase for private key", enc, []byte("hunter2-not-it"), true},
+		{"wrong passphrase", "certs: 口令错误 / wrong passphrase for private key", enc, []byte("hunter2-not-it"), true},
 		{"no passphrase", "is encrypted: give its passphrase", enc, nil, false},
 		{"not PEM", "is not PEM", []byte("hello"), testPass, false},
 		{"corrupt base64", "is not PEM", corrupt, testPass, false},
@@ -160,7 +160,7 @@ func TestWriteKeyFile(t *testing.T) {
 		t.Fatalf("overwrite did not take: %v", err)
 	}
 	_, err = ReadKeyFile(path, []byte("nope"))
-	if !errors.Is(err, ErrWrongPassphrase) || err.Error() != "certs: wrong passphrase for "+path+": wrong passphrase" {
+	if !errors.Is(err, ErrWrongPassphrase) || err.Error() != "certs: 口令错误 / wrong passphrase for "+path+": check ZHENGXIN_PASSPHRASE (the passphrase given at init)" {
 		t.Errorf("wrong passphrase error = %v", err)
 	}
 	entries, _ := os.ReadDir(dir)

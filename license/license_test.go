@@ -525,3 +525,23 @@ func FuzzAppendJSONString(f *testing.F) {
 		}
 	})
 }
+
+// TestQRLowerCase: a scan gun with Caps Lock on types the QR text in lower
+// case; it reads as the same license. Mixed case too; other text does not.
+func TestQRLowerCase(t *testing.T) {
+	s, cert := testSigner(t)
+	l := issueSample(t, s, "business_license", nil)
+	text, _ := l.QRText()
+	for _, in := range []string{strings.ToLower(text), "zX1:" + text[4:]} {
+		q, err := ParseQR(in)
+		if err != nil {
+			t.Fatalf("%.12s...: %v", in, err)
+		}
+		if q.ID() != l.ID() || q.VerifySignature(cert.PublicKey) != nil {
+			t.Errorf("%.12s...: read as %s", in, q.ID())
+		}
+	}
+	if _, err := ParseQR("zx2:" + text[4:]); err == nil {
+		t.Error("another prefix accepted")
+	}
+}

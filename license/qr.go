@@ -161,8 +161,14 @@ func unwrapQR(text, prefix string) ([]byte, error) {
 	if len(text) > MaxQRText+len(prefix) {
 		return nil, formatErr("QR text longer than %d characters", MaxQRText)
 	}
-	if !strings.HasPrefix(text, prefix) {
+	if len(text) < len(prefix) || !strings.EqualFold(text[:len(prefix)], prefix) {
 		return nil, formatErr("QR text does not start with %s", prefix)
+	}
+	if !strings.HasPrefix(text, prefix) {
+		// A scan gun with Caps Lock on types the text in lower case.
+		// Base45 has no lower-case letters, so upper-casing restores
+		// exactly what the QR holds.
+		text = strings.ToUpper(text)
 	}
 	z, err := Base45Decode(text[len(prefix):])
 	if err != nil {

@@ -196,7 +196,7 @@ func pdfSignature(ps *pdf.Signature, revisions int, opts Options) report.Signatu
 	if len(ps.Changes) > 0 {
 		detail = "allowed changes after signing: " + strings.Join(ps.Changes, ", ")
 	}
-	add("modification", ps.ModifiedErr, detail)
+	add("modification", ps.ModifiedErr, okDetail(ps.ModifiedErr, detail))
 	return s
 }
 
@@ -264,7 +264,7 @@ func pdfDocTimestamp(ps *pdf.Signature, revisions int, opts Options) report.Sign
 	if len(ps.Changes) > 0 {
 		detail = "allowed changes after the timestamp: " + strings.Join(ps.Changes, ", ")
 	}
-	add("modification", ps.ModifiedErr, detail)
+	add("modification", ps.ModifiedErr, okDetail(ps.ModifiedErr, detail))
 	return s
 }
 

@@ -49,6 +49,11 @@ func cmdInit(args []string, c *cli) error {
 	if (*name == "") != (*code == "") {
 		return usageError("init", "--agency-name and --agency-code go together")
 	}
+	if !*demo && *name == "" {
+		// Without them the first agency would be the DEMO agency, under
+		// a real passphrase: a directory that looks real and is not.
+		return usageError("init", "给出首个发证机构 / name the first issuing agency: --agency-name N --agency-code C (or --demo for a demonstration directory)")
+	}
 	if *db == "" {
 		*db = c.getenv("ZHENGXIN_DB")
 	}

@@ -280,7 +280,8 @@ func cmdTruncate(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(os.Truncate(ts.MkAbs(args[0]), n))
 }
 
-// flipbyte FILE OFFSET: inverts the bits of the byte at OFFSET.
+// flipbyte FILE OFFSET: inverts the bits of the byte at OFFSET (negative:
+// from the end).
 func cmdFlipByte(ts *testscript.TestScript, neg bool, args []string) {
 	noNeg(ts, neg, "flipbyte")
 	if len(args) != 2 {
@@ -290,6 +291,9 @@ func cmdFlipByte(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	b, err := os.ReadFile(ts.MkAbs(args[0]))
 	ts.Check(err)
+	if off < 0 {
+		off += len(b) // from the end: -1 is the last byte
+	}
 	if off < 0 || off >= len(b) {
 		ts.Fatalf("%s has %d bytes, no offset %d", args[0], len(b), off)
 	}

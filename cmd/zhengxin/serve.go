@@ -69,6 +69,11 @@ func (c *cli) serve(dir, addr, db string, behindTLS, demo bool) error {
 	if addr == "" {
 		addr = d.Config.Addr
 	}
+	// Open the default agency's signing key now: a wrong passphrase is
+	// said at start, not as a 500 on the first issuance.
+	if _, err := d.Signer(""); err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
 	deps, err := server.ForDataDir(ctx, d)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)

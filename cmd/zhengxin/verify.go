@@ -213,7 +213,14 @@ type degradedStatus struct {
 func (s degradedStatus) LicenseStatus(ctx context.Context, id, listID string, index uint64) (string, time.Time, error) {
 	st, asOf, err := s.StatusSource.LicenseStatus(ctx, id, listID, index)
 	if err != nil {
-		return "", time.Time{}, s.err
+		// What the list given lacks is information about the license,
+		// not a fault of the license: a damaged or unverifiable list
+		// (bad signature, unknown signer) is STATUS_UNAVAILABLE; an
+		// out-of-date trust list keeps its own reason.
+		if report.ReasonOf(s.err) == report.TrustListExpired {
+			return "", time.Time{}, s.err
+		}
+		return "", time.Time{}, &report.Error{Reason: report.StatusUnavailable, Err: s.err}
 	}
 	return st, asOf, nil
 }
@@ -237,7 +244,7 @@ func readBounded(path string, limit int64) ([]byte, error) {
 // isQRPayload reports whether arg is a QR payload rather than a file name:
 // it starts with one of our prefixes and names no file.
 func isQRPayload(arg string) bool {
-	t := strings.TrimSpace(arg)
+	t := strings.ToUpper(strings.TrimSpace(arg)) // a scan gun with Caps Lock on
 	if !strings.HasPrefix(t, license.PrefixLicense) && !strings.HasPrefix(t, license.PrefixPresentation) {
 		return false
 	}
