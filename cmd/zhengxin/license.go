@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -255,7 +257,7 @@ func cmdLicense(args []string, c *cli) error {
 		if err := os.WriteFile(*out, png, 0o644); err != nil {
 			return err
 		}
-		fmt.Fprintf(c.stderr, "QR written to %s\n", *out)
+		fmt.Fprintf(c.stderr, "二维码已写入 QR written to %s\n", *out)
 		return nil
 	case "pdf":
 		if *out == "" {
@@ -267,6 +269,11 @@ func cmdLicense(args []string, c *cli) error {
 		}
 		if err := os.WriteFile(*out, b, 0o644); err != nil {
 			return err
+		}
+		sum := sha256.Sum256(b)
+		detail, _ := json.Marshal(map[string]string{"out_sha256": hex.EncodeToString(sum[:])})
+		if _, err := d.Store.AppendAudit(ctx, store.AuditEntry{At: d.Now().UTC(), Actor: "cli", Action: "license.pdf", Object: id, Detail: detail}); err != nil {
+			return fmt.Errorf("license pdf: %s is written, but the audit entry is not: %w", *out, err)
 		}
 		fmt.Fprintf(c.stdout, "已生成 Wrote %s (%d bytes, signed with the agency's seal)\n", *out, len(b))
 		return nil

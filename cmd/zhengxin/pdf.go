@@ -2,7 +2,11 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +15,7 @@ import (
 	"github.com/zhengxin/zhengxin/datadir"
 	"github.com/zhengxin/zhengxin/pdf"
 	"github.com/zhengxin/zhengxin/pdf/tsaclient"
+	"github.com/zhengxin/zhengxin/store"
 )
 
 const pdfHelp = `Usage: zhengxin pdf sign --dir D [--seal ESID] --in A.pdf --out B.pdf [--page N --x X --y Y] [--ses] [--tsa URL]
@@ -131,8 +136,49 @@ func cmdPDF(args []string, c *cli) error {
 	if err := os.Rename(tmp.Name(), *out); err != nil {
 		return err
 	}
+	if err := auditPDFSign(ctx, d, *sealID, *in, *out); err != nil {
+		return fmt.Errorf("pdf sign: %s is written, but the audit entry is not: %w", *out, err)
+	}
 	fmt.Fprintf(c.stdout, "已签章 Sealed %s -> %s\n", *in, *out)
 	return nil
+}
+
+// auditPDFSign records a sealing in the audit log as the server does
+// (action pdf.sign, object seal:<esID>, the agency, SHA-256 of the
+// document before and after): who sealed which bytes with which seal.
+func auditPDFSign(ctx context.Context, d *datadir.Dir, sealID, in, out string) error {
+	s, err := d.Seal(ctx, sealID)
+	if err != nil {
+		return err
+	}
+	rec, err := d.Store.GetSeal(ctx, s.ESID)
+	if err != nil {
+		return err
+	}
+	inSum, err := fileSHA256(in)
+	if err != nil {
+		return err
+	}
+	outSum, err := fileSHA256(out)
+	if err != nil {
+		return err
+	}
+	detail, _ := json.Marshal(map[string]string{"agency": rec.AgencyID, "in_sha256": inSum, "out_sha256": outSum})
+	_, err = d.Store.AppendAudit(ctx, store.AuditEntry{At: d.Now().UTC(), Actor: "cli", Action: "pdf.sign", Object: "seal:" + s.ESID, Agency: rec.AgencyID, Detail: detail})
+	return err
+}
+
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // pdfTimestamp is `pdf timestamp`: a document timestamp over the whole
