@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -132,11 +133,32 @@ func (d *Dir) ImportCSV(ctx context.Context, r io.Reader, o ImportOptions) (Impo
 	for i := range header {
 		header[i] = strings.TrimSpace(strings.TrimPrefix(header[i], "\ufeff"))
 	}
+	// A rejects file (row, reason, then the original columns), corrected,
+	// imports as it is: its own two columns are dropped from every row.
+	var drop []int
+	for i, h := range header {
+		if h == "row" || h == "reason" {
+			drop = append(drop, i)
+		}
+	}
+	strip := func(rec []string) []string {
+		if len(drop) == 0 {
+			return rec
+		}
+		out := make([]string, 0, len(rec))
+		for i, v := range rec {
+			if !slices.Contains(drop, i) {
+				out = append(out, v)
+			}
+		}
+		return out
+	}
+	header = strip(header)
 	typeCol, keyCol := -1, -1
 	seen := map[string]bool{}
 	for i, h := range header {
 		if seen[h] {
-			return st, fmt.Errorf("the CSV header names column %q twice", h)
+			return st, fmt.Errorf("表头重复列“%s” / the CSV header names column %q twice", h, h)
 		}
 		seen[h] = true
 		switch h {
@@ -146,13 +168,17 @@ func (d *Dir) ImportCSV(ctx context.Context, r io.Reader, o ImportOptions) (Impo
 			keyCol = i
 		}
 	}
+	var fixed *license.Type
 	if typeCol < 0 {
 		if o.Type == "" {
-			return st, errors.New("the CSV has no \"type\" column: give the type of all rows with --type")
+			return st, errors.New("CSV 没有 type 列：用 --type 指定所有行的证照类型 / the CSV has no \"type\" column: give the type of all rows with --type")
 		}
-		if _, err := license.LookupType(o.Type); err != nil {
+		if fixed, err = license.LookupType(o.Type); err != nil {
 			return st, err
 		}
+	}
+	if err := checkHeader(header, typeCol, keyCol, fixed); err != nil {
+		return st, err
 	}
 	var rejects *csv.Writer
 	if o.Rejects != nil {
@@ -194,6 +220,9 @@ func (d *Dir) ImportCSV(ctx context.Context, r io.Reader, o ImportOptions) (Impo
 		}
 		for pctx.Err() == nil {
 			rec, err := cr.Read()
+			if err == nil {
+				rec = strip(rec)
+			}
 			if errors.Is(err, io.EOF) {
 				if len(b.items) > 0 && !send() {
 					return
@@ -346,6 +375,40 @@ func (d *Dir) ImportCSV(ctx context.Context, r io.Reader, o ImportOptions) (Impo
 
 // parseRow turns one CSV record into a request, or a row rejected before
 // signing.
+// checkHeader refuses a column that names no field before any row is
+// read: a typo in the header (legal_repp) would otherwise reject every row
+// one by one. With one type for all rows (fixed), columns must be its
+// fields; with a type column, a field of some type.
+func checkHeader(header []string, typeCol, keyCol int, fixed *license.Type) error {
+	for i, h := range header {
+		if i == typeCol || i == keyCol || h == "" {
+			continue
+		}
+		if fixed != nil {
+			if fixed.Field(h) == nil {
+				keys := make([]string, len(fixed.Fields))
+				for j, f := range fixed.Fields {
+					keys[j] = f.Key
+				}
+				return fmt.Errorf("表头第 %d 列“%s”不是%s的字段 / header column %d %q is not a field of %s (fields: %s)",
+					i+1, h, fixed.ZH, i+1, h, fixed.Key, strings.Join(keys, ", "))
+			}
+			continue
+		}
+		known := false
+		for _, t := range license.Types() {
+			if t.Field(h) != nil {
+				known = true
+				break
+			}
+		}
+		if !known {
+			return fmt.Errorf("表头第 %d 列“%s”不是任何证照类型的字段 / header column %d %q is not a field of any license type (zhengxin license types lists them)", i+1, h, i+1, h)
+		}
+	}
+	return nil
+}
+
 func parseRow(row int64, rec, header []string, typeCol, keyCol int, typ string) importItem {
 	it := importItem{row: row, rec: rec}
 	if len(rec) != len(header) {

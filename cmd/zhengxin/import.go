@@ -55,7 +55,7 @@ func (c *cli) issueCSV(ctx context.Context, d *datadir.Dir, file, rejectsFile, t
 		const width = 30
 		bar := strings.Repeat("█", int(pct/100*width)) + strings.Repeat("░", width-int(pct/100*width))
 		rate := float64(st.Issued+st.Existed) / max(st.Elapsed.Seconds(), 0.001)
-		line := fmt.Sprintf("%s %5.1f%%  rows %d  issued %d  skipped %d  rejected %d  %.0f/s", bar, pct, st.Rows, st.Issued, st.Existed, st.Rejected, rate)
+		line := fmt.Sprintf("%s %5.1f%%  rows %d  issued %d  already %d  rejected %d  %.0f/s", bar, pct, st.Rows, st.Issued, st.Existed, st.Rejected, rate)
 		if tty {
 			fmt.Fprintf(c.stderr, "\r%s", line)
 		} else {
