@@ -603,3 +603,12 @@ func TestPDFLicenseDocTimestamp(t *testing.T) {
 		t.Errorf("entries: %q, %q", rep.Signatures[0].Signer, rep.Signatures[1].Signer)
 	}
 }
+
+// TestPDFUnsignedMessage: an unsigned PDF is INDETERMINATE, and the clerk
+// is told it has no signature, not that it is damaged.
+func TestPDFUnsignedMessage(t *testing.T) {
+	rep := verifyPDFFile(t, filepath.Join("..", "pdf", "testdata", "unsigned.pdf"), nil)
+	if rep.Verdict != report.Indeterminate || !strings.Contains(rep.Message.ZH, "没有签章") || !strings.Contains(rep.Message.EN, "no signature") {
+		t.Errorf("unsigned PDF: %s %s %v", rep.Verdict, rep.Reason, rep.Message)
+	}
+}

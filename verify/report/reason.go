@@ -122,6 +122,10 @@ func (r *Report) Finish() {
 		r.Verdict, r.Reason = Passed, ""
 	}
 	r.Message = MessageFor(r.Reason)
+	if !any && r.Kind == KindPDF {
+		// Not damaged, just unsigned: say so rather than "scan again".
+		r.Message = Text{"此 PDF 没有签章，无法证明其来源或完整性。", "This PDF carries no signature: nothing vouches for where it comes from or that it is unchanged."}
+	}
 	if r.Verdict == Passed {
 		if m, ok := passedByKind[r.Kind]; ok {
 			r.Message = m
