@@ -56,7 +56,7 @@ func Init(ctx context.Context, path string, o InitOptions) (*Dir, error) {
 		return nil, err
 	}
 	if Exists(path) {
-		return nil, fmt.Errorf("%s is already a Zhengxin data directory: use it as it is, or choose another --dir", path)
+		return nil, fmt.Errorf("%s 已是证信数据目录 / %s is already a Zhengxin data directory: use it as it is, or choose another --dir", path, path)
 	}
 	if entries, err := os.ReadDir(path); err == nil && len(entries) > 0 {
 		return nil, fmt.Errorf("%s is not empty and is not a Zhengxin data directory: choose an empty or new directory", path)

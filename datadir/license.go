@@ -156,10 +156,10 @@ func (d *Dir) LoadLicense(ctx context.Context, id string) (store.LicenseRecord, 
 // SetStatus changes a license's status with a reason, kept as history.
 func (d *Dir) SetStatus(ctx context.Context, id string, to store.LicenseStatus, reason, operator string) error {
 	if !to.Known() {
-		return fmt.Errorf("unknown status %q: use valid, suspended (暂扣), revoked (吊销) or cancelled (注销)", to)
+		return fmt.Errorf("未知状态 %q / unknown status %q: use valid, suspended (暂扣), revoked (吊销) or cancelled (注销)", to, to)
 	}
 	if reason == "" {
-		return errors.New("a status change needs a reason (--reason)")
+		return errors.New("变更状态须说明原因 / a status change needs a reason (--reason)")
 	}
 	if _, err := d.Store.GetLicense(ctx, id); err != nil {
 		if errors.Is(err, store.ErrNotFound) {

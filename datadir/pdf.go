@@ -114,7 +114,7 @@ func (d *Dir) LicensePDF(ctx context.Context, id string) ([]byte, error) {
 	if rec.Status != store.StatusValid {
 		// A sealed PDF verifies on its seal alone, without a status
 		// lookup: it must not be made for a license that is not valid.
-		return nil, fmt.Errorf("license %s is %s: a sealed PDF is made only of a valid license", id, rec.Status)
+		return nil, fmt.Errorf("证照 %s 状态为 %s，只为有效证照生成签章 PDF / license %s is %s: a sealed PDF is made only of a valid license", id, rec.Status, id, rec.Status)
 	}
 	a, err := d.Agency(rec.AgencyID)
 	if err != nil {

@@ -125,7 +125,7 @@ func NewDraft(license []byte, pub crypto.PublicKey, o PresentOptions) (*Draft, e
 	for _, k := range keys {
 		f := l.Type.Field(k)
 		if f == nil {
-			return nil, fmt.Errorf("license: %s has no field %q", l.Type.Key, k)
+			return nil, fmt.Errorf("license: %s 没有字段 %q / %s has no field %q", l.Type.ZH, k, l.Type.Key, k)
 		}
 		if f.Core() {
 			continue // core dates are always visible in the claims

@@ -13,7 +13,8 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
-	qrcode "github.com/skip2/go-qrcode"
+
+	"github.com/zhengxin/zhengxin/license/qrpng"
 )
 
 // License statuses (CONTRACT.md: valid, suspended 暂扣, revoked 吊销, cancelled 注销).
@@ -223,7 +224,7 @@ func (s *Server) licenseQR(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, probNotFound, "此证照没有二维码。", "This license has no QR payload.")
 		return
 	}
-	png, err := qrcode.Encode(l.QR, qrcode.Medium, size)
+	png, err := qrpng.Encode(l.QR, size) // read back before it is sent
 	if err != nil {
 		s.internal(w, r, err)
 		return

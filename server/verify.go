@@ -17,9 +17,8 @@ import (
 	"sync"
 
 	jsonv2 "github.com/go-json-experiment/json"
-	"github.com/makiuchi-d/gozxing"
-	"github.com/makiuchi-d/gozxing/qrcode"
 
+	"github.com/zhengxin/zhengxin/license/qrpng"
 	"github.com/zhengxin/zhengxin/verify/report"
 )
 
@@ -236,21 +235,12 @@ func (s *Server) decodeQRImage(w http.ResponseWriter, r *http.Request, b []byte)
 
 var errNoQR = errors.New("server: no QR code found in the picture")
 
-func decodeQR(img image.Image) (text string, err error) {
-	defer func() {
-		// gozxing is outside code working on outside pixels: a panic in it
-		// must be a "no QR" answer, not a crashed request.
-		if recover() != nil {
-			text, err = "", errNoQR
-		}
-	}()
-	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+// decodeQR reads the QR code in a picture with qrpng (gozxing, retried at
+// other scales where its sampler misreads), the reader the CLI uses too.
+func decodeQR(img image.Image) (string, error) {
+	text, err := qrpng.DecodeImage(img)
 	if err != nil {
 		return "", errNoQR
 	}
-	res, err := qrcode.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true})
-	if err != nil {
-		return "", errNoQR
-	}
-	return res.GetText(), nil
+	return text, nil
 }

@@ -18,7 +18,7 @@ var (
 	ErrExists = errors.New("already exists")
 	// ErrInvalidTransition: the license status change is not allowed
 	// (same status, or the license is revoked or cancelled already).
-	ErrInvalidTransition = errors.New("status change not allowed")
+	ErrInvalidTransition = errors.New("不允许的状态变更 / status change not allowed")
 	// ErrClaimUsed: the holder claim code has been redeemed before.
 	ErrClaimUsed = errors.New("claim code already used")
 	// ErrClaimExpired: the holder claim code is past its expiry.

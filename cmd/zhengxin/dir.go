@@ -30,7 +30,7 @@ func (c *cli) passphrase(confirm bool) ([]byte, error) {
 	}
 	f, ok := c.stdin.(*os.File)
 	if !ok || !term.IsTerminal(int(f.Fd())) {
-		return nil, withHint(errors.New("the keys need a passphrase and there is no terminal to ask for it"),
+		return nil, withHint(errors.New("密钥需要口令，但没有终端可以询问 / the keys need a passphrase and there is no terminal to ask for it"),
 			"set ZHENGXIN_PASSPHRASE (for a demo: zhengxin init --demo uses a fixed DEMO passphrase)")
 	}
 	fmt.Fprint(c.stderr, "密钥口令 Key passphrase: ")

@@ -83,7 +83,7 @@ func cmdHolder(args []string, c *cli) error {
 			return err
 		}
 		if _, err := os.Stat(*out); err == nil {
-			return fmt.Errorf("%s exists: not overwriting a key", *out)
+			return fmt.Errorf("%s 已存在，不覆盖密钥 / %s exists: not overwriting a key", *out, *out)
 		}
 		if err := os.WriteFile(*out, priv, 0o600); err != nil {
 			return err

@@ -167,7 +167,7 @@ func cmdLicense(args []string, c *cli) error {
 			}
 		}
 		if req.Type == "" {
-			return usageError("license", "license issue needs --type (see \"zhengxin license types\"), --json or --csv")
+			return usageError("license", "签发需要 --type、--json 或 --csv / license issue needs --type (see \"zhengxin license types\"), --json or --csv")
 		}
 		if *holderKey != "" {
 			b, err := os.ReadFile(*holderKey)

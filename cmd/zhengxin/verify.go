@@ -114,7 +114,7 @@ func cmdVerify(args []string, c *cli) error {
 		return fail(usageError("verify", "give one input: a file, \"-\", or --qr TEXT"))
 	}
 	if len(strings.TrimSpace(string(input))) == 0 {
-		return fail(errors.New("the input is empty"))
+		return fail(errors.New("输入为空 / the input is empty"))
 	}
 	if *dir != "" && len(trustFiles) > 0 {
 		return fail(usageError("verify", "--dir and --trust exclude each other"))
@@ -181,7 +181,7 @@ func cmdVerify(args []string, c *cli) error {
 			}
 		}
 	default:
-		return fail(usageError("verify", "say what to trust: --dir D (online) or --trust FILE (offline)"))
+		return fail(usageError("verify", "请指定信任来源 / say what to trust: --dir D (online) or --trust FILE (offline)"))
 	}
 	opts.Audience = *audience
 	rep := verify.Verify(ctx, input, opts)
