@@ -603,6 +603,11 @@ func (d *Dir) commitBatch(ctx context.Context, agency, operator string, b *impor
 	return nil
 }
 
+// ContentKey is the idempotency key a request gets when none is given (a
+// CSV row, `license issue` from flags or JSON): rowKey, so that the same
+// content issued twice is one license.
+func ContentKey(r license.Request) string { return rowKey(r) }
+
 // rowKey is the default idempotency key of a CSV row: a digest of its type
 // and fields, so the same row imported twice is the same license. The
 // digest input is type, then "\x00key\x00value" per field in key order.

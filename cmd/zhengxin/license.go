@@ -43,6 +43,8 @@ A JSON file for --json is {"type": "business_license", "fields": {...},
 idempotency key; default: an SM3 digest of the row's type and fields, so the
 same row imported twice is one license). Rejected rows
 go to the --rejects file (default FILE.rejects.csv) with their reason.
+A single issue without --key (or "idempotency_key") is keyed by its content
+the same way: the same command run twice issues one license.
 
 Examples:
   zhengxin license types
@@ -178,12 +180,23 @@ func cmdLicense(args []string, c *cli) error {
 				return err
 			}
 		}
+		// Without a key, the content is the key (as for a CSV row): the
+		// same command run twice by mistake issues one license.
+		byContent := req.IdempotencyKey == ""
+		if byContent {
+			req.IdempotencyKey = datadir.ContentKey(req.Request)
+		}
 		res, err := d.IssueLicense(ctx, req)
 		if err != nil {
 			return fmt.Errorf("license issue: %w", err)
 		}
 		if *asJSON {
 			return json.NewEncoder(c.stdout).Encode(licenseJSON(res.Record))
+		}
+		if res.Existed && byContent {
+			fmt.Fprintf(c.stdout, "已存在（内容相同）Exists already (same content): %s\n", res.Record.ID)
+			fmt.Fprintln(c.stderr, "zhengxin: hint: to issue another license with the same content, give it its own --key")
+			return nil
 		}
 		if res.Existed {
 			fmt.Fprintf(c.stdout, "已存在（幂等键相同）Exists already (same idempotency key): %s\n", res.Record.ID)
