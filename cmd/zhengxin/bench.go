@@ -46,7 +46,14 @@ func cmdBench(args []string, c *cli) error {
 	fmt.Fprintf(c.stdout, "%s, %s\n", datadir.BenchMachine(), time.Now().UTC().Format("2006-01-02"))
 	fmt.Fprintf(c.stdout, "%-28s %12s  %-12s %6s  %s\n", "operation", "per op", "baseline", "ratio", "")
 	for _, r := range res {
-		fmt.Fprintf(c.stdout, "%-28s %12s  %-12s %6.2f  %s\n", r.Name, r.PerOp.Round(100*time.Nanosecond), r.Baseline, r.Ratio, r.Note)
+		mark := ""
+		switch {
+		case r.Goal > 0 && r.Ratio <= r.Goal:
+			mark = "  达标 met"
+		case r.Goal > 0:
+			mark = "  未达标 NOT MET"
+		}
+		fmt.Fprintf(c.stdout, "%-28s %12s  %-12s %6.2f  %s%s\n", r.Name, r.PerOp.Round(100*time.Nanosecond), r.Baseline, r.Ratio, r.Note, mark)
 	}
 	return nil
 }

@@ -46,6 +46,8 @@ Commands:
             启动 HTTP 服务与页面
   demo      make a demo data directory if absent, then serve
             一键演示
+  bench     measure the speed goals against SM2/SM3 baselines in one run
+            性能测量
 
 Run "zhengxin <command> --help" for the flags and examples of a command.
 
