@@ -29,6 +29,9 @@ Examples:
 Exit codes: 0 created; 1 failure (nothing is left half-written).
 `
 
+// minPassphrase is the shortest passphrase init accepts for real keys.
+const minPassphrase = 8
+
 func init() { commands["init"] = cmdInit }
 
 func cmdInit(args []string, c *cli) error {
@@ -65,6 +68,10 @@ func cmdInit(args []string, c *cli) error {
 	} else {
 		if o.Passphrase, err = c.passphrase(true); err != nil {
 			return err
+		}
+		if !*demo && len([]rune(string(o.Passphrase))) < minPassphrase {
+			// PBKDF2 slows guessing down, it does not make "1" safe.
+			return usageError("init", "口令至少 %d 个字符 / the passphrase must have at least %d characters: it protects the agency's signing keys", minPassphrase, minPassphrase)
 		}
 	}
 	d, err := datadir.Init(context.Background(), *dir, o)

@@ -205,6 +205,18 @@ func cmdLicense(args []string, c *cli) error {
 		fmt.Fprintf(c.stdout, "已签发 Issued %s\n", res.Record.ID)
 		return nil
 	case "list":
+		switch store.LicenseStatus(*status) {
+		case "", store.StatusValid, store.StatusSuspended, store.StatusRevoked, store.StatusCancelled:
+		default:
+			return usageError("license", "未知状态 %q / unknown status %q: use valid, suspended, revoked or cancelled", *status, *status)
+		}
+		if *typ != "" {
+			t, err := license.LookupType(*typ) // key, Chinese name or number
+			if err != nil {
+				return err
+			}
+			*typ = t.Key
+		}
 		f := store.LicenseFilter{AgencyID: *agency, TypeCode: *typ, HolderIDNumber: *holder, Status: store.LicenseStatus(*status), Query: *q, Limit: 1000}
 		var all []map[string]any
 		for {
