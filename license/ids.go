@@ -70,6 +70,20 @@ func CitizenBirthDate(id string) (Date, bool) {
 	return d, err == nil
 }
 
+// CitizenSex returns the sex a valid citizen ID encodes, as the "sex" code
+// list has it: 1 male, 2 female (GB 11643 §5.3: the 17th character, the
+// last of the sequence code, is odd for men and even for women).
+func CitizenSex(id string) (int64, bool) {
+	id, err := CheckCitizenID(id)
+	if err != nil {
+		return 0, false
+	}
+	if (id[16]-'0')%2 == 1 {
+		return 1, true
+	}
+	return 2, true
+}
+
 // usccAlphabet is the 31-character alphabet of GB 32100-2015 (no I O Z S V).
 const usccAlphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 

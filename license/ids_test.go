@@ -149,3 +149,32 @@ func TestDateFormat(t *testing.T) {
 		}
 	}
 }
+
+// TestCitizenSex: GB 11643's 17th character is odd for men, even for
+// women; Issue refuses a driving license whose sex contradicts it.
+func TestCitizenSex(t *testing.T) {
+	for id, want := range map[string]int64{"440524188001010014": 1, "11010519491231002X": 2, "110105199001010029": 2} {
+		if got, ok := CitizenSex(id); !ok || got != want {
+			t.Errorf("%s: %d %v, want %d", id, got, ok, want)
+		}
+	}
+	if _, ok := CitizenSex("440524188001010015"); ok {
+		t.Error("bad check character accepted")
+	}
+	s, _ := testSigner(t)
+	for _, r := range SampleRequests() {
+		if r.Type != "driving_license" {
+			continue
+		}
+		r.Fields["sex"] = "女" // the sample's ID is a man's
+		_, err := s.Issue(r)
+		var ve *ValidationError
+		if !errors.As(err, &ve) || len(ve.Fields) != 1 || ve.Fields[0].Key != "sex" || !strings.Contains(ve.Fields[0].ZH, "第17位") {
+			t.Fatalf("sex against the ID: %v", err)
+		}
+		r.Fields["sex"] = "男"
+		if _, err := s.Issue(r); err != nil {
+			t.Fatalf("matching sex refused: %v", err)
+		}
+	}
+}

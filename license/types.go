@@ -522,6 +522,19 @@ func (t *Type) validate(in map[string]string) (vals map[uint64]any, core map[str
 			}
 		}
 	}
+	if sf := t.byKey["sex"]; sf != nil && sf.CodeList == "sex" {
+		if sex, ok := vals[sf.Tag].(int64); ok {
+			if id, _ := vals[t.byKey["holder_id"].Tag].(string); id != "" {
+				if want, ok := CitizenSex(id); ok && want != sex {
+					zh, en := "男", "male"
+					if want == 2 {
+						zh, en = "女", "female"
+					}
+					ve.Fields = append(ve.Fields, &FieldError{Key: "sex", Label: sf.ZH, ZH: "与公民身份号码第17位所示性别（" + zh + "）不符", EN: "does not match the sex the citizen ID number gives at position 17 (" + en + ")"})
+				}
+			}
+		}
+	}
 	if len(ve.Fields) > 0 {
 		return nil, nil, ve
 	}
