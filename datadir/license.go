@@ -54,6 +54,11 @@ type Issued struct {
 	Existed bool
 }
 
+// ErrIdempotencyConflict: an idempotency key already names a license with
+// other content. A retry must repeat the request; a new license needs a new
+// key.
+var ErrIdempotencyConflict = errors.New("幂等键已用于内容不同的证照 / the idempotency key already names a license with different content; give a new key for a new license")
+
 // IssueLicense validates, numbers, signs and stores one license, with its
 // audit entry, in one transaction. The status-list index is reserved
 // before signing, since the signed license carries it.
@@ -93,10 +98,14 @@ func (d *Dir) IssueLicense(ctx context.Context, r IssueRequest) (Issued, error) 
 		return Issued{}, err
 	}
 	if existed {
-		l, err = license.ParseLicense(stored.Payload)
+		prev, err := license.ParseLicense(stored.Payload)
 		if err != nil {
 			return Issued{}, err
 		}
+		if !prev.SameContent(l) {
+			return Issued{}, fmt.Errorf("%w: %s", ErrIdempotencyConflict, stored.ID)
+		}
+		l = prev
 	}
 	return Issued{Record: stored, License: l, Existed: existed}, nil
 }

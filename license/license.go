@@ -131,6 +131,24 @@ func (l *License) Fields() []FieldValue {
 	return out
 }
 
+// SameContent reports whether l and o say the same: type, every field
+// value and the core dates (not the serial, signature time, salts, status
+// list entry or holder binding). An idempotent retry must carry the same
+// content as the license its key already names.
+func (l *License) SameContent(o *License) bool {
+	if l.Type != o.Type || l.IssueDate != o.IssueDate || l.ValidFrom != o.ValidFrom ||
+		(l.ValidTo == nil) != (o.ValidTo == nil) || (l.ValidTo != nil && *l.ValidTo != *o.ValidTo) ||
+		len(l.values) != len(o.values) {
+		return false
+	}
+	for tag, v := range l.values {
+		if w, ok := o.values[tag]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
+
 // Value returns the text form of a known field.
 func (l *License) Value(key string) (string, bool) {
 	for _, fv := range l.Fields() {

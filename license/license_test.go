@@ -545,3 +545,25 @@ func TestQRLowerCase(t *testing.T) {
 		t.Error("another prefix accepted")
 	}
 }
+
+// TestSameContent: two issuances of one request say the same (other
+// serial, salts, signature); a changed field or end date does not.
+func TestSameContent(t *testing.T) {
+	s, _ := testSigner(t)
+	a := issueSample(t, s, "business_license", nil)
+	b := issueSample(t, s, "business_license", nil)
+	if a.Serial == b.Serial && bytes.Equal(a.signature, b.signature) {
+		t.Fatal("the two issuances are one")
+	}
+	if !a.SameContent(b) || !b.SameContent(a) {
+		t.Error("same request, not the same content")
+	}
+	c := issueSample(t, s, "business_license", func(r *Request) { r.Fields["legal_rep"] = "王晓亮" })
+	d := issueSample(t, s, "business_license", func(r *Request) { r.Fields["valid_to"] = "2040-01-01" })
+	e := issueSample(t, s, "food_business_permit", nil)
+	for name, o := range map[string]*License{"field": c, "end date": d, "type": e} {
+		if a.SameContent(o) || o.SameContent(a) {
+			t.Errorf("%s changed, still the same content", name)
+		}
+	}
+}
