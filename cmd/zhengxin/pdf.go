@@ -112,29 +112,11 @@ func cmdPDF(args []string, c *cli) error {
 		return err
 	}
 	defer d.Close()
-	f, err := os.Open(*in)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(*out), ".zhengxin-pdf-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	err = d.SignPDF(ctx, f, info.Size(), tmp, datadir.PDFSignRequest{Seal: *sealID, Page: *page, X: *x, Y: *y, Reason: *reason, SES: *ses, TSA: *tsa, TSAHash: *tsaHash})
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
+	err = rewritePDF(*in, *out, func(f *os.File, size int64, w io.Writer) error {
+		return d.SignPDF(ctx, f, size, w, datadir.PDFSignRequest{Seal: *sealID, Page: *page, X: *x, Y: *y, Reason: *reason, SES: *ses, TSA: *tsa, TSAHash: *tsaHash})
+	})
 	if err != nil {
 		return fmt.Errorf("pdf sign %s: %w", *in, err)
-	}
-	if err := os.Rename(tmp.Name(), *out); err != nil {
-		return err
 	}
 	if err := auditPDFSign(ctx, d, *sealID, *in, *out); err != nil {
 		return fmt.Errorf("pdf sign: %s is written, but the audit entry is not: %w", *out, err)
@@ -230,7 +212,22 @@ func pdfTimestamp(args []string, c *cli) error {
 			return usageError("pdf", "--tsa-hash %q: use SHA256, SM3, SHA384 or SHA512", hash)
 		}
 	}
-	f, err := os.Open(*in)
+	client := &tsaclient.Client{URL: url, Hash: hash}
+	err = rewritePDF(*in, *out, func(f *os.File, size int64, w io.Writer) error {
+		return pdf.AddDocTimestamp(f, size, w, pdf.DocTimestampOptions{Hash: hash, Stamp: client.DocTimestamp(ctx)})
+	})
+	if err != nil {
+		return fmt.Errorf("pdf timestamp %s: %w", *in, err)
+	}
+	fmt.Fprintf(c.stdout, "已加盖文档时间戳 Timestamped %s -> %s\n", *in, *out)
+	return nil
+}
+
+// rewritePDF writes out from in through update (an incremental update
+// appended to a copy): into a temporary file beside out, renamed over out
+// only when update succeeded, so that a failure leaves no output.
+func rewritePDF(in, out string, update func(f *os.File, size int64, w io.Writer) error) error {
+	f, err := os.Open(in)
 	if err != nil {
 		return err
 	}
@@ -239,22 +236,17 @@ func pdfTimestamp(args []string, c *cli) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(*out), ".zhengxin-pdf-*")
+	tmp, err := os.CreateTemp(filepath.Dir(out), ".zhengxin-pdf-*")
 	if err != nil {
 		return err
 	}
 	defer os.Remove(tmp.Name())
-	client := &tsaclient.Client{URL: url, Hash: hash}
-	err = pdf.AddDocTimestamp(f, info.Size(), tmp, pdf.DocTimestampOptions{Hash: hash, Stamp: client.DocTimestamp(ctx)})
+	err = update(f, info.Size(), tmp)
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("pdf timestamp %s: %w", *in, err)
-	}
-	if err := os.Rename(tmp.Name(), *out); err != nil {
 		return err
 	}
-	fmt.Fprintf(c.stdout, "已加盖文档时间戳 Timestamped %s -> %s\n", *in, *out)
-	return nil
+	return os.Rename(tmp.Name(), out)
 }
