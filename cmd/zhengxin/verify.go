@@ -301,7 +301,21 @@ func printLicenseSubject(w io.Writer, s *license.Subject) {
 	}
 }
 
-// printSubjectMap prints a seal's or PDF's subject: its facts by key.
+// subjectLabels names the facts of a seal's or PDF's subject for people
+// (the JSON keeps the keys).
+var subjectLabels = map[string]string{
+	"es_id": "印章编码 / seal ID", "name": "印章名称 / seal name", "type": "印章类型 / seal type",
+	"type_name": "类型名称 / type name", "version": "版本 / version", "format": "格式 / format",
+	"vid": "厂商标识 / vendor ID", "valid_start": "有效期起 / valid from", "valid_end": "有效期止 / valid to",
+	"create_date": "制作日期 / made on", "maker": "制章人 / maker", "picture": "印章图片 / picture",
+	"signers": "签章人证书数 / signer certificates", "signer": "签章人 / signer", "signed_at": "签章时间 / signed at",
+	"property_info": "原文属性 / document", "data_hash": "原文杂凑 / document hash", "timestamp": "时间戳 / timestamp",
+	"pages": "页数 / pages", "revisions": "修订版本数 / revisions", "signatures": "签章数 / signatures",
+	"license_id": "电子证照标识 / license identifier",
+}
+
+// printSubjectMap prints a seal's or PDF's subject: its facts by key,
+// labelled in Chinese and English.
 func printSubjectMap(w io.Writer, m map[string]any) {
 	keys := make([]string, 0, len(m))
 	for k, v := range m {
@@ -311,6 +325,10 @@ func printSubjectMap(w io.Writer, m map[string]any) {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		fmt.Fprintf(w, "  %s: %v\n", k, m[k])
+		label := subjectLabels[k]
+		if label == "" {
+			label = k
+		}
+		fmt.Fprintf(w, "  %s: %v\n", label, m[k])
 	}
 }
