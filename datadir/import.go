@@ -654,7 +654,6 @@ func fieldsJSON(m map[string]string) []byte {
 	return append(b, '}')
 }
 
-
 func oneLine(err error) string {
 	return strings.ReplaceAll(err.Error(), "\n", "; ")
 }
