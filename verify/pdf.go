@@ -56,35 +56,71 @@ func VerifyPDF(ctx context.Context, r io.ReaderAt, size int64, opts Options) *re
 		}
 		rep.Signatures = append(rep.Signatures, sig)
 	}
-	finishPDF(rep)
+	rep.Finish()
 	return rep
 }
 
 // CheckTimestamp is the name of the check of a signature's RFC 3161
-// timestamp.
+// timestamp. It is advisory (report.Check.Advisory): a timestamp is an
+// unsigned attribute anyone can add or replace, and it only ever adds
+// evidence (when the signature existed). A broken or untrusted one is set
+// aside: the signer's certificate is checked at the claimed signing time
+// as if there were none, and the check stays in the report, FAILED or
+// INDETERMINATE with its reason, without deciding the verdict.
 const CheckTimestamp = "timestamp"
 
-// finishPDF sets the verdict as report.Finish does, except that a
-// timestamp check that did not pass does not count: such a timestamp is
-// set aside, the signer's certificate is checked at the claimed signing
-// time as if there were none, and the verdict is the one the signature
-// would get without it. A timestamp is an unsigned attribute anyone can
-// add or replace, and it only ever adds evidence (when the signature
-// existed); an untrusted or broken one adds none but takes none away. The
-// check stays in the report, FAILED or INDETERMINATE with its reason, for
-// whoever wants to know.
-func finishPDF(rep *report.Report) {
-	shadow := report.Report{Kind: rep.Kind, Signatures: make([]report.Signature, len(rep.Signatures))}
-	for i, s := range rep.Signatures {
-		for _, c := range s.Checks {
-			if c.Name == CheckTimestamp && c.Result != report.Passed {
-				continue
-			}
-			shadow.Signatures[i].Checks = append(shadow.Signatures[i].Checks, c)
+// addPDF adds a check package pdf ran (not one it marked ErrNotChecked).
+func addPDF(s *report.Signature, name string, err error, detail string) {
+	if errors.Is(err, pdf.ErrNotChecked) {
+		return
+	}
+	s.Add(name, err, detail)
+}
+
+// otherCerts is all but leaf: the intermediates a signature carries.
+func otherCerts(all []*smx509.Certificate, leaf *smx509.Certificate) []*smx509.Certificate {
+	var out []*smx509.Certificate
+	for _, c := range all {
+		if c != leaf {
+			out = append(out, c)
 		}
 	}
-	shadow.Finish()
-	rep.Verdict, rep.Reason, rep.Message = shadow.Verdict, shadow.Reason, shadow.Message
+	return out
+}
+
+// chainNames names a chain's certificates, leaf first.
+func chainNames(chain []*smx509.Certificate) []string {
+	names := make([]string, 0, len(chain))
+	for _, c := range chain {
+		names = append(names, c.Subject.String())
+	}
+	return names
+}
+
+// changesDetail says what changed after a signature or timestamp ("after
+// signing", "after the timestamp").
+func changesDetail(ps *pdf.Signature, after string) string {
+	if len(ps.Changes) > 0 {
+		return "allowed changes " + after + ": " + strings.Join(ps.Changes, ", ")
+	}
+	return "no changes " + after
+}
+
+// tsaChain checks a time-stamping authority's certificate against
+// opts.Trust at the token's genTime, with the token's other certificates
+// as intermediates, and names the chain. The EKU is checked by package
+// pdf, and nil is passed to VerifyChain: certs.Pool matches a purpose only
+// among the extended key usages crypto/x509 does not know, and
+// id-kp-timeStamping is one it knows.
+func tsaChain(ts *pdf.Timestamp, opts Options) ([]string, error) {
+	if opts.Trust == nil {
+		return nil, report.Errorf(report.NoCertificateChainFound, "verify: no trust anchors configured to check the time-stamping authority %q", ts.TSA.Subject.CommonName)
+	}
+	chain, err := opts.Trust.VerifyChain(ts.TSA, otherCerts(ts.Certificates, ts.TSA), ts.GenTime, nil)
+	if err != nil {
+		return nil, fmt.Errorf("verify: the time-stamping authority %q is not trusted at %s: %w", ts.TSA.Subject.CommonName, ts.GenTime.UTC().Format(time.RFC3339), err)
+	}
+	return chainNames(chain), nil
 }
 
 // licenseStatusCheck adds the license-status check to the signature that
@@ -124,15 +160,9 @@ func pdfSignature(ps *pdf.Signature, revisions int, opts Options) report.Signatu
 		t := at.UTC()
 		s.SignedAt = &t
 	}
-	add := func(name string, err error, detail string) {
-		if errors.Is(err, pdf.ErrNotChecked) {
-			return
-		}
-		s.Add(name, err, detail)
-	}
-	add("byte-range", ps.ByteRangeErr, fmt.Sprintf("field %q, ranges %v, revision %d of %d", ps.Field, ps.ByteRange, ps.Revision, revisions))
-	add("digest", ps.DigestErr, ps.DigestAlgorithm)
-	add("signature", ps.SignatureErr, ps.Format.String()+" "+ps.Algorithm)
+	addPDF(&s, "byte-range", ps.ByteRangeErr, fmt.Sprintf("field %q, ranges %v, revision %d of %d", ps.Field, ps.ByteRange, ps.Revision, revisions))
+	addPDF(&s, "digest", ps.DigestErr, ps.DigestAlgorithm)
+	addPDF(&s, "signature", ps.SignatureErr, ps.Format.String()+" "+ps.Algorithm)
 	if ps.ByteRangeErr != nil || ps.SignatureErr != nil {
 		return s
 	}
@@ -163,40 +193,25 @@ func pdfSignature(ps *pdf.Signature, revisions int, opts Options) report.Signatu
 			}
 			detail = "时间戳未采用 Timestamp not used: " + err.Error() + "; " + fallback
 		}
-		add(CheckTimestamp, err, detail)
-	}
-	var inter []*smx509.Certificate
-	for _, c := range ps.Certificates {
-		if c != ps.Signer {
-			inter = append(inter, c)
-		}
+		s.AddAdvisory(CheckTimestamp, err, detail)
 	}
 	if opts.Trust == nil {
-		add("certificate-chain", report.Errorf(report.NoCertificateChainFound, "verify: no trust anchors configured"), "")
+		addPDF(&s, "certificate-chain", report.Errorf(report.NoCertificateChainFound, "verify: no trust anchors configured"), "")
 	} else {
-		chain, err := opts.Trust.VerifyChain(ps.Signer, inter, when, nil)
+		chain, err := opts.Trust.VerifyChain(ps.Signer, otherCerts(ps.Certificates, ps.Signer), when, nil)
 		detail := ""
 		if err == nil {
-			var names []string
-			for _, c := range chain {
-				names = append(names, c.Subject.String())
-			}
-			s.Chain = names
-			detail = strings.Join(names, " <- ")
+			s.Chain = chainNames(chain)
+			detail = strings.Join(s.Chain, " <- ")
 		}
-		add("certificate-chain", err, detail)
+		addPDF(&s, "certificate-chain", err, detail)
 	}
 
 	if ses := ps.SES; ses != nil {
-		add("seal", sealCheck(ps, when, opts), fmt.Sprintf("seal %q (%s), valid %s to %s", ses.Seal.Name, ses.Seal.ESID,
+		addPDF(&s, "seal", sealCheck(ps, when, opts), fmt.Sprintf("seal %q (%s), valid %s to %s", ses.Seal.Name, ses.Seal.ESID,
 			ses.Seal.ValidStart.Format(time.DateOnly), ses.Seal.ValidEnd.Format(time.DateOnly)))
 	}
-
-	detail := "no changes after signing"
-	if len(ps.Changes) > 0 {
-		detail = "allowed changes after signing: " + strings.Join(ps.Changes, ", ")
-	}
-	add("modification", ps.ModifiedErr, okDetail(ps.ModifiedErr, detail))
+	addPDF(&s, "modification", ps.ModifiedErr, okDetail(ps.ModifiedErr, changesDetail(ps, "after signing")))
 	return s
 }
 
@@ -218,87 +233,38 @@ func pdfDocTimestamp(ps *pdf.Signature, revisions int, opts Options) report.Sign
 		t := ps.SigningTime.UTC()
 		s.SignedAt = &t
 	}
-	add := func(name string, err error, detail string) {
-		if errors.Is(err, pdf.ErrNotChecked) {
-			return
-		}
-		s.Add(name, err, detail)
-	}
-	add("byte-range", ps.ByteRangeErr, fmt.Sprintf("文档时间戳 document timestamp, field %q, ranges %v, revision %d of %d", ps.Field, ps.ByteRange, ps.Revision, revisions))
-	add("digest", ps.DigestErr, ps.DigestAlgorithm+" message imprint")
+	addPDF(&s, "byte-range", ps.ByteRangeErr, fmt.Sprintf("文档时间戳 document timestamp, field %q, ranges %v, revision %d of %d", ps.Field, ps.ByteRange, ps.Revision, revisions))
+	addPDF(&s, "digest", ps.DigestErr, ps.DigestAlgorithm+" message imprint")
 	detail := ""
 	if ts := ps.Timestamp; ts != nil && ps.SignatureErr == nil {
 		detail = fmt.Sprintf("文档时间戳 %s，时间戳服务机构 %s / document timestamp (%s) at %s by TSA %s, %s",
 			ts.GenTime.UTC().Format(time.RFC3339Nano), ts.TSA.Subject.CommonName, pdf.SubFilterDocTimeStamp,
 			ts.GenTime.UTC().Format(time.RFC3339Nano), ts.TSA.Subject.String(), ts.Algorithm)
 	}
-	add("signature", ps.SignatureErr, detail)
+	addPDF(&s, "signature", ps.SignatureErr, detail)
 	if ps.ByteRangeErr != nil || ps.SignatureErr != nil {
 		return s
 	}
-	ts := ps.Timestamp
-	if opts.Trust == nil {
-		add("certificate-chain", report.Errorf(report.NoCertificateChainFound, "verify: no trust anchors configured to check the time-stamping authority %q", ts.TSA.Subject.CommonName), "")
-	} else {
-		var inter []*smx509.Certificate
-		for _, c := range ts.Certificates {
-			if c != ts.TSA {
-				inter = append(inter, c)
-			}
-		}
-		chain, err := opts.Trust.VerifyChain(ts.TSA, inter, ts.GenTime, nil)
-		detail := ""
-		if err == nil {
-			var names []string
-			for _, c := range chain {
-				names = append(names, c.Subject.String())
-			}
-			s.Chain = names
-			detail = "TSA at genTime: " + strings.Join(names, " <- ")
-		} else {
-			err = fmt.Errorf("verify: the time-stamping authority %q is not trusted at %s: %w", ts.TSA.Subject.CommonName, ts.GenTime.UTC().Format(time.RFC3339), err)
-		}
-		add("certificate-chain", err, detail)
-	}
-	detail = "no changes after the timestamp"
-	if len(ps.Changes) > 0 {
-		detail = "allowed changes after the timestamp: " + strings.Join(ps.Changes, ", ")
-	}
-	add("modification", ps.ModifiedErr, okDetail(ps.ModifiedErr, detail))
+	names, err := tsaChain(ps.Timestamp, opts)
+	s.Chain = names
+	addPDF(&s, "certificate-chain", err, okDetail(err, "TSA at genTime: "+strings.Join(names, " <- ")))
+	addPDF(&s, "modification", ps.ModifiedErr, okDetail(ps.ModifiedErr, changesDetail(ps, "after the timestamp")))
 	return s
 }
 
 // timestampCheck checks a signature's RFC 3161 timestamp: the token itself
 // (package pdf: structure, imprint over the signature value, the TSA's
 // signature, a TSA certificate with the critical id-kp-timeStamping usage)
-// and the TSA certificate's chain to opts.Trust at genTime, with the other
-// certificates of the token as intermediates. It returns the detail for a
-// pass.
-//
-// The EKU is checked by package pdf, and nil is passed to VerifyChain:
-// certs.Pool matches a purpose only among the extended key usages
-// crypto/x509 does not know, and id-kp-timeStamping is one it knows.
+// and the TSA certificate's chain at genTime (tsaChain). It returns the
+// detail for a pass.
 func timestampCheck(ps *pdf.Signature, opts Options) (string, error) {
 	ts := ps.Timestamp
 	if ts.Err != nil {
 		return "", ts.Err
 	}
-	if opts.Trust == nil {
-		return "", report.Errorf(report.NoCertificateChainFound, "verify: no trust anchors configured to check the time-stamping authority %q", ts.TSA.Subject.CommonName)
-	}
-	var inter []*smx509.Certificate
-	for _, c := range ts.Certificates {
-		if c != ts.TSA {
-			inter = append(inter, c)
-		}
-	}
-	chain, err := opts.Trust.VerifyChain(ts.TSA, inter, ts.GenTime, nil)
+	names, err := tsaChain(ts, opts)
 	if err != nil {
-		return "", fmt.Errorf("verify: the time-stamping authority %q is not trusted at %s: %w", ts.TSA.Subject.CommonName, ts.GenTime.UTC().Format(time.RFC3339), err)
-	}
-	var names []string
-	for _, c := range chain {
-		names = append(names, c.Subject.String())
+		return "", err
 	}
 	detail := fmt.Sprintf("时间戳 %s，时间戳服务机构 %s / timestamp by TSA %s (%s imprint, %s); chain %s",
 		ts.GenTime.UTC().Format(time.RFC3339Nano), ts.TSA.Subject.CommonName,

@@ -96,15 +96,26 @@ func (s *Signature) Add(name string, err error, detail string) {
 	s.Checks = append(s.Checks, c)
 }
 
+// AddAdvisory appends a check that does not decide the verdict (see
+// Check.Advisory).
+func (s *Signature) AddAdvisory(name string, err error, detail string) {
+	s.Add(name, err, detail)
+	s.Checks[len(s.Checks)-1].Advisory = true
+}
+
 // Finish sets the overall verdict, reason and message from the checks:
-// the first FAILED check wins, else the first INDETERMINATE one; a report
-// with no checks at all is INDETERMINATE, never PASSED.
+// the first FAILED check wins, else the first INDETERMINATE one; advisory
+// checks do not count; a report with no checks at all is INDETERMINATE,
+// never PASSED.
 func (r *Report) Finish() {
 	var first Check
 	found, any := false, false
 	for _, s := range r.Signatures {
 		for _, c := range s.Checks {
 			any = true
+			if c.Advisory {
+				continue
+			}
 			if c.Result == Failed && (!found || first.Result != Failed) {
 				first, found = c, true
 			}

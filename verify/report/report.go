@@ -66,6 +66,9 @@ type Check struct {
 	Result Verdict `json:"result"`
 	Reason Reason  `json:"reason,omitempty"`
 	Detail string  `json:"detail,omitempty"`
+	// Advisory checks only add evidence (a PDF signature's timestamp):
+	// their result is reported but never decides the verdict.
+	Advisory bool `json:"advisory,omitempty"`
 }
 
 // Signature is what was found out about one signature.

@@ -105,3 +105,26 @@ func TestPassedMessageByKind(t *testing.T) {
 		}
 	}
 }
+
+// TestFinishAdvisory: an advisory check that fails is reported, marked in
+// the JSON, and does not decide the verdict; the others still do.
+func TestFinishAdvisory(t *testing.T) {
+	var s Signature
+	s.Add("signature", nil, "")
+	s.AddAdvisory("timestamp", Errorf(SigCryptoFailure, "bad token"), "")
+	r := &Report{Kind: KindPDF, Signatures: []Signature{s}}
+	r.Finish()
+	if r.Verdict != Passed || s.Checks[1].Result != Failed || !s.Checks[1].Advisory {
+		t.Fatalf("verdict %s, advisory check %+v", r.Verdict, s.Checks[1])
+	}
+	js, _ := json.Marshal(r)
+	if !strings.Contains(string(js), `"advisory":true`) || strings.Count(string(js), "advisory") != 1 {
+		t.Errorf("JSON: %s", js)
+	}
+	s.Add("certificate-chain", Errorf(CertRevoked, "revoked"), "")
+	r = &Report{Kind: KindPDF, Signatures: []Signature{s}}
+	r.Finish()
+	if r.Verdict != Failed || r.Reason != CertRevoked {
+		t.Errorf("a failing ordinary check beside it: %s %s", r.Verdict, r.Reason)
+	}
+}

@@ -153,10 +153,9 @@
     var ol = clear($("verdict-checks"));
     (r.signatures || []).forEach(function (s) {
       (s.checks || []).forEach(function (c) {
-        // Under a PASSED verdict a check that did not pass was set aside
-        // (a PDF signature's timestamp that could not be used): a warning,
-        // not a failure.
-        var mark = c.result === "PASSED" ? "✓ " : v === "PASSED" ? "⚠ " : c.result === "FAILED" ? "✗ " : "? ";
+        // An advisory check that did not pass (a PDF signature's timestamp
+        // that could not be used) was set aside: a warning, not a failure.
+        var mark = c.result === "PASSED" ? "✓ " : c.advisory ? "⚠ " : c.result === "FAILED" ? "✗ " : "? ";
         ol.appendChild(el("li", { "data-result": c.result, text: mark + c.name + (c.reason ? " — " + c.reason : "") + (c.detail ? " (" + c.detail + ")" : "") }));
       });
     });
