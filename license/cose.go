@@ -220,10 +220,22 @@ var zaCache = struct {
 	m map[[64]byte][]byte
 }{m: map[[64]byte][]byte{}}
 
+// keyID is a public key as the key of the caches below: X || Y, 32 bytes
+// each; ok is false for coordinates that do not fit.
+func keyID(pub *ecdsa.PublicKey) (id [64]byte, ok bool) {
+	if pub.X.BitLen() > 256 || pub.Y.BitLen() > 256 {
+		return id, false
+	}
+	pub.X.FillBytes(id[:32])
+	pub.Y.FillBytes(id[32:])
+	return id, true
+}
+
 func cachedZA(pub *ecdsa.PublicKey) ([]byte, error) {
-	var k [64]byte
-	pub.X.FillBytes(k[:32])
-	pub.Y.FillBytes(k[32:])
+	k, ok := keyID(pub)
+	if !ok {
+		return nil, errors.New("license: public key coordinates longer than 32 bytes")
+	}
 	zaCache.Lock()
 	za, ok := zaCache.m[k]
 	zaCache.Unlock()
@@ -331,12 +343,10 @@ type issuerKey struct {
 // preparedKey counts a verification with pub and returns its prepared key,
 // building it on the prepareAfter-th use; nil while it has none.
 func preparedKey(pub *ecdsa.PublicKey) *sm2verify.PublicKey {
-	if pub.X.BitLen() > 256 || pub.Y.BitLen() > 256 {
+	id, ok := keyID(pub)
+	if !ok {
 		return nil
 	}
-	var id [64]byte
-	pub.X.FillBytes(id[:32])
-	pub.Y.FillBytes(id[32:])
 	ik := &issuerKeys
 	ik.Lock()
 	if ik.disabled {

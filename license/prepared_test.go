@@ -26,9 +26,7 @@ func resetIssuerKeys(t *testing.T) {
 }
 
 func isPrepared(pub *ecdsa.PublicKey) bool {
-	var id [64]byte
-	pub.X.FillBytes(id[:32])
-	pub.Y.FillBytes(id[32:])
+	id, _ := keyID(pub)
 	issuerKeys.Lock()
 	defer issuerKeys.Unlock()
 	e := issuerKeys.m[id]

@@ -391,14 +391,22 @@ func (f *Field) checkWire(v any) error {
 		if !ok {
 			return fmt.Errorf("license: field %s: want a code", f.Key)
 		}
-		for _, c := range f.Codes {
-			if c.Code == n {
-				return nil
-			}
+		if _, ok := f.code(n); ok {
+			return nil
 		}
 		return fmt.Errorf("license: field %s: code %d is not in code list %s", f.Key, n, f.CodeList)
 	}
 	return nil
+}
+
+// code finds code n in the field's code list.
+func (f *Field) code(n int64) (Code, bool) {
+	for _, c := range f.Codes {
+		if c.Code == n {
+			return c, true
+		}
+	}
+	return Code{}, false
 }
 
 // Format returns the text form of a wire value (the form Issue accepts):
@@ -416,10 +424,8 @@ func (f *Field) Format(v any) string {
 		return Date(n).String()
 	case KindCode:
 		n, _ := v.(int64)
-		for _, c := range f.Codes {
-			if c.Code == n {
-				return c.ZH
-			}
+		if c, ok := f.code(n); ok {
+			return c.ZH
 		}
 		return strconv.FormatInt(n, 10)
 	case KindNumber:
@@ -526,11 +532,8 @@ func (t *Type) validate(in map[string]string) (vals map[uint64]any, core map[str
 		if sex, ok := vals[sf.Tag].(int64); ok {
 			if id, _ := vals[t.byKey["holder_id"].Tag].(string); id != "" {
 				if want, ok := CitizenSex(id); ok && want != sex {
-					zh, en := "男", "male"
-					if want == 2 {
-						zh, en = "女", "female"
-					}
-					ve.Fields = append(ve.Fields, &FieldError{Key: "sex", Label: sf.ZH, ZH: "与公民身份号码第17位所示性别（" + zh + "）不符", EN: "does not match the sex the citizen ID number gives at position 17 (" + en + ")"})
+					name, _ := sf.code(want) // the code list's name of the sex the ID gives
+					ve.Fields = append(ve.Fields, &FieldError{Key: "sex", Label: sf.ZH, ZH: "与公民身份号码第17位所示性别（" + name.ZH + "）不符", EN: "does not match the sex the citizen ID number gives at position 17 (" + name.EN + ")"})
 				}
 			}
 		}

@@ -205,9 +205,7 @@ func cmdLicense(args []string, c *cli) error {
 		fmt.Fprintf(c.stdout, "已签发 Issued %s\n", res.Record.ID)
 		return nil
 	case "list":
-		switch store.LicenseStatus(*status) {
-		case "", store.StatusValid, store.StatusSuspended, store.StatusRevoked, store.StatusCancelled:
-		default:
+		if *status != "" && !store.LicenseStatus(*status).Known() {
 			return usageError("license", "未知状态 %q / unknown status %q: use valid, suspended, revoked or cancelled", *status, *status)
 		}
 		if *typ != "" {
