@@ -32,9 +32,9 @@ type PDFSignRequest struct {
 	TSA, TSAHash string
 }
 
-// timestamper returns the SignOptions.Timestamp function for the TSA at
-// url (empty: the config's), nil if there is none.
-func (d *Dir) timestamper(ctx context.Context, url, hash string) func([]byte) ([]byte, error) {
+// TSAClient returns the client of the TSA at url with the imprint hash
+// (empty: the config's "tsa" and "tsa_hash"), nil if there is none.
+func (d *Dir) TSAClient(url, hash string) *tsaclient.Client {
 	if url == "" {
 		url = d.Config.TSA
 	}
@@ -44,7 +44,16 @@ func (d *Dir) timestamper(ctx context.Context, url, hash string) func([]byte) ([
 	if hash == "" {
 		hash = d.Config.TSAHash
 	}
-	c := &tsaclient.Client{URL: url, Hash: hash}
+	return &tsaclient.Client{URL: url, Hash: hash}
+}
+
+// timestamper returns the SignOptions.Timestamp function for the TSA at
+// url (empty: the config's), nil if there is none.
+func (d *Dir) timestamper(ctx context.Context, url, hash string) func([]byte) ([]byte, error) {
+	c := d.TSAClient(url, hash)
+	if c == nil {
+		return nil
+	}
 	return c.SignatureTimestamp(ctx)
 }
 

@@ -95,13 +95,8 @@ func cmdPDF(args []string, c *cli) error {
 	if *ses && *tsa != "" {
 		return usageError("pdf", "--tsa timestamps CMS signatures only; an SES_Signature (--ses) carries its own time")
 	}
-	if *tsa != "" && !strings.HasPrefix(*tsa, "http://") && !strings.HasPrefix(*tsa, "https://") {
-		return usageError("pdf", "--tsa %q: give the time-stamping authority's http:// or https:// URL", *tsa)
-	}
-	if *tsaHash != "" {
-		if _, _, err := pdf.HashOID(*tsaHash); err != nil {
-			return usageError("pdf", "--tsa-hash %q: use SHA256, SM3, SHA384 or SHA512", *tsaHash)
-		}
+	if err := checkTSAFlags(*tsa, *tsaHash); err != nil {
+		return err
 	}
 	if filepath.Clean(*in) == filepath.Clean(*out) {
 		return usageError("pdf", "--out must differ from --in: the original is kept")
@@ -186,35 +181,26 @@ func pdfTimestamp(args []string, c *cli) error {
 		return usageError("pdf", "--out must differ from --in: the original is kept")
 	}
 	ctx := context.Background()
-	url, hash := *tsa, *tsaHash
-	if url == "" && *dir != "" {
+	client := &tsaclient.Client{URL: *tsa, Hash: *tsaHash}
+	if *tsa == "" && *dir != "" {
 		d, err := c.openDir(ctx, *dir, "", false)
 		if err != nil {
 			return err
 		}
-		url = d.Config.TSA
-		if hash == "" {
-			hash = d.Config.TSAHash
-		}
+		client = d.TSAClient("", *tsaHash)
 		d.Close()
-		if url == "" {
+		if client == nil {
 			return usageError("pdf", "the data directory %s names no TSA (\"tsa\" in %s): give --tsa URL", *dir, datadir.ConfigFile)
 		}
 	}
-	if url == "" {
+	if client.URL == "" {
 		return usageError("pdf", "pdf timestamp needs --tsa URL (or --dir D with a \"tsa\" in its config)")
 	}
-	if !strings.HasPrefix(url, "http://") && !strings.HasPrefix(url, "https://") {
-		return usageError("pdf", "--tsa %q: give the time-stamping authority's http:// or https:// URL", url)
+	if err := checkTSAFlags(client.URL, client.Hash); err != nil {
+		return err
 	}
-	if hash != "" {
-		if _, _, err := pdf.HashOID(hash); err != nil {
-			return usageError("pdf", "--tsa-hash %q: use SHA256, SM3, SHA384 or SHA512", hash)
-		}
-	}
-	client := &tsaclient.Client{URL: url, Hash: hash}
 	err = rewritePDF(*in, *out, func(f *os.File, size int64, w io.Writer) error {
-		return pdf.AddDocTimestamp(f, size, w, pdf.DocTimestampOptions{Hash: hash, Stamp: client.DocTimestamp(ctx)})
+		return pdf.AddDocTimestamp(f, size, w, pdf.DocTimestampOptions{Hash: client.Hash, Stamp: client.DocTimestamp(ctx)})
 	})
 	if err != nil {
 		return fmt.Errorf("pdf timestamp %s: %w", *in, err)
@@ -249,4 +235,18 @@ func rewritePDF(in, out string, update func(f *os.File, size int64, w io.Writer)
 		return err
 	}
 	return os.Rename(tmp.Name(), out)
+}
+
+// checkTSAFlags checks --tsa (empty: none given) and --tsa-hash (empty:
+// the default) before anything is read or written.
+func checkTSAFlags(url, hash string) error {
+	if url != "" && !strings.HasPrefix(url, "http://") && !strings.HasPrefix(url, "https://") {
+		return usageError("pdf", "--tsa %q: give the time-stamping authority's http:// or https:// URL", url)
+	}
+	if hash != "" {
+		if _, _, err := pdf.HashOID(hash); err != nil {
+			return usageError("pdf", "--tsa-hash %q: use SHA256, SM3, SHA384 or SHA512", hash)
+		}
+	}
+	return nil
 }
